@@ -1,0 +1,58 @@
+# Keel: `make run` starts the app with demo data; `make test` runs every check CI runs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint format migrations-check chromium bench vendor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m keel.run
+
+# Browser tests drive Debian's Chromium. Install it when missing and we may (root, or
+# password-less sudo); otherwise the browser tests are skipped with a message saying so.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is not installed and cannot be installed here: browser tests will be skipped"; fi; \
+	fi
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: $(VENV)/.dev-installed
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+test: $(VENV)/.dev-installed chromium lint migrations-check
+	DEBUG=true $(BIN)/python manage.py check
+	DEBUG=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/api_list.py
+
+# Refresh the vendored front-end assets from their npm packages.
+HTMX_VERSION := 2.0.11
+vendor:
+	cd $$(mktemp -d) && npm pack --silent htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz \
+		&& cp package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx.min.js
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

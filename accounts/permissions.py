@@ -1,0 +1,142 @@
+"""Every access decision in Keel, in one place.
+
+Views, the API, the live room and chat commands all ask these helpers. The rules:
+
+- Staff users act as admin everywhere.
+- A team member's role on an incident is their role in its team (viewer, responder, admin).
+- A public incident is open to everyone signed in: people outside its team act with their
+  best role elsewhere, at most responder (admin powers stay inside the owning team); someone
+  with no team at all may only look.
+- A private incident is seen only by its team's members, the people given a role on it,
+  and staff. To everyone else it does not exist (404, not 403, so refs do not leak).
+- Anyone with a role on an incident may work on it as a responder.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+
+from .models import Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import User
+
+ROLE_ORDER = [Role.VIEWER, Role.RESPONDER, Role.ADMIN]
+
+
+def _best(*roles: Role | None) -> Role | None:
+    present = [r for r in roles if r is not None]
+    return max(present, key=ROLE_ORDER.index) if present else None
+
+
+def team_roles(user: User | AnonymousUser) -> dict[int, Role]:
+    """{team_id: role} for the user, computed once per user object."""
+    if not user.is_authenticated:
+        return {}
+    cached = getattr(user, "_keel_team_roles", None)
+    if cached is None:
+        cached = {
+            team_id: Role(role)
+            for team_id, role in Membership.objects.filter(user=user).values_list("team_id", "role")
+        }
+        user._keel_team_roles = cached
+    return cached
+
+
+def team_role(user: User | AnonymousUser, team_id: int | None) -> Role | None:
+    if not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return Role.ADMIN
+    return team_roles(user).get(team_id) if team_id else None
+
+
+def can_act_for_team(user: User | AnonymousUser, team_id: int | None, role: Role) -> bool:
+    """May the user act with at least `role` for this team (or, with no team, anywhere)?"""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    best = _best(*team_roles(user).values()) if team_id is None else team_role(user, team_id)
+    return best is not None and ROLE_ORDER.index(best) >= ROLE_ORDER.index(role)
+
+
+def _holds_incident_role(user: User, incident: Any) -> bool:
+    holders = getattr(incident, "_prefetched_objects_cache", {}).get("roles")
+    if holders is not None:
+        return any(assignment.user_id == user.pk for assignment in holders)
+    return incident.roles.filter(user=user).exists()
+
+
+def incident_role(user: User | AnonymousUser, incident: Any) -> Role | None:
+    """The user's effective role on an incident, or None if they may not see it."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_staff:
+        return Role.ADMIN
+    own = team_roles(user).get(incident.team_id) if incident.team_id else None
+    assigned = Role.RESPONDER if _holds_incident_role(user, incident) else None
+    if incident.private:
+        return _best(own, assigned)
+    elsewhere = _best(*team_roles(user).values())
+    if elsewhere is Role.ADMIN:
+        elsewhere = Role.RESPONDER
+    return _best(own, assigned, elsewhere, Role.VIEWER)
+
+
+def can_view(user: User | AnonymousUser, incident: Any) -> bool:
+    return incident_role(user, incident) is not None
+
+
+def can_edit(user: User | AnonymousUser, incident: Any) -> bool:
+    return incident_role(user, incident) in (Role.RESPONDER, Role.ADMIN)
+
+
+def is_incident_admin(user: User | AnonymousUser, incident: Any) -> bool:
+    return incident_role(user, incident) is Role.ADMIN
+
+
+def visible_incidents_q(user: User | AnonymousUser) -> Q:
+    """A filter for the incidents the user may see (mirrors incident_role)."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_staff:
+        return Q()
+    RoleAssignment = apps.get_model("incidents", "RoleAssignment")
+    return (
+        Q(private=False)
+        | Q(team_id__in=list(team_roles(user)))
+        | Q(Exists(RoleAssignment.objects.filter(incident=OuterRef("pk"), user=user)))
+    )
+
+
+def get_incident_for(user: User | AnonymousUser, ref: str, *, edit: bool = False) -> Any:
+    """The incident `ref` if the user may see it (and, with edit=True, work on it).
+
+    Raises Http404 when it does not exist or is hidden from the user, PermissionDenied
+    when they may see it but not change it.
+    """
+    Incident = apps.get_model("incidents", "Incident")
+    number = Incident.number_from_ref(ref)
+    if number is None:
+        raise Http404(f"No incident {ref}.")
+    try:
+        incident = Incident.objects.select_related("team").get(number=number)
+    except Incident.DoesNotExist:
+        raise Http404(f"No incident {ref}.") from None
+    role = incident_role(user, incident)
+    if role is None:
+        raise Http404(f"No incident {ref}.")
+    if edit and role is Role.VIEWER:
+        raise PermissionDenied(
+            f"You can view {incident.ref} but not change it: ask a team admin to make you "
+            "a responder."
+        )
+    return incident

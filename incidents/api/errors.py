@@ -1,0 +1,61 @@
+"""JSON errors a person can act on: `detail` always says what went wrong; validation
+errors add `errors` per field; a refused transition (409) adds the `allowed` moves."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from incidents.lifecycle import Conflict, LifecycleError
+
+
+def _first_message(errors) -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            message = _first_message(value)
+            return message if key == "non_field_errors" else f"{key}: {message}"
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Conflict):
+        return Response(
+            {"detail": exc.message, "allowed": exc.allowed}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(exc, LifecycleError):
+        body = {"detail": exc.message}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        errors = response.data
+        if not isinstance(errors, dict):
+            errors = {"non_field_errors": errors}
+        response.data = {"detail": _first_message(errors), "errors": errors}
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in words a person can act on.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages, for invalid input.",
+    )
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    allowed = serializers.ListField(
+        child=serializers.CharField(), help_text="The statuses the incident can move to now."
+    )

@@ -1,0 +1,316 @@
+"""API shapes. Read serializers describe incidents; write serializers only validate input,
+which the views hand to incidents/lifecycle.py."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import ApiToken, Membership, Team
+from accounts.permissions import can_act_for_team
+from incidents import lifecycle
+from incidents.markdown import render_markdown
+from incidents.models import (
+    Incident,
+    IncidentRole,
+    RoleAssignment,
+    Service,
+    Severity,
+    Status,
+    TimelineEvent,
+)
+
+User = get_user_model()
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UserRefField(serializers.Field):
+    """A person, by email address or numeric id."""
+
+    default_error_messages = {
+        "unknown": "No active user {value!r}: give an email address or a user id.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("unknown", value=data)
+        people = User.objects.filter(is_active=True)
+        if isinstance(data, int) or (isinstance(data, str) and data.isdigit()):
+            user = people.filter(pk=int(data)).first() if int(data) < 2**63 else None
+        else:
+            user = people.filter(email__iexact=data.strip()[:254]).first()
+        if user is None:
+            self.fail("unknown", value=data)
+        return user
+
+    def to_representation(self, value):
+        return value.email
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ServiceRefField(serializers.Field):
+    """A service, by numeric id or by name."""
+
+    default_error_messages = {"unknown": "No service {value!r}: give a service id or name."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("unknown", value=data)
+        if isinstance(data, int) or data.isdigit():
+            service = Service.objects.filter(pk=int(data)).first() if int(data) < 2**63 else None
+        else:
+            service = Service.objects.filter(name__iexact=data.strip()[:100]).first()
+        if service is None:
+            self.fail("unknown", value=data)
+        return service
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Service
+        fields = ["id", "name", "description", "team", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate_team(self, team):
+        user = self.context["request"].user
+        if not can_act_for_team(user, team.pk if team else None, "responder"):
+            raise serializers.ValidationError(
+                f"You are not a responder of {team}."
+                if team
+                else "Only responders may add services."
+            )
+        return team
+
+
+class ServiceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "name"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer()
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = MembershipSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "description", "members"]
+
+
+class TeamBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug"]
+
+
+class RoleAssignmentSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer()
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "user", "assigned_at"]
+
+
+class MetricsSerializer(serializers.Serializer):
+    time_to_acknowledge = serializers.FloatField(allow_null=True, help_text="Seconds.")
+    time_to_mitigate = serializers.FloatField(allow_null=True, help_text="Seconds.")
+    time_to_resolve = serializers.FloatField(allow_null=True, help_text="Seconds.")
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    team = TeamBriefSerializer(read_only=True)
+    services = ServiceBriefSerializer(many=True, read_only=True)
+    roles = RoleAssignmentSerializer(many=True, read_only=True)
+    declared_by = UserSummarySerializer(read_only=True)
+    merged_into = serializers.SerializerMethodField()
+    allowed_moves = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "ref", "title", "summary", "severity", "status", "private", "team", "services",
+            "labels", "roles", "declared_by", "merged_into", "allowed_moves", "metrics",
+            "impact_started_at", "detected_at", "acknowledged_at", "mitigated_at",
+            "resolved_at", "created_at", "updated_at", "last_seq", "url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_merged_into(self, incident) -> str | None:
+        return incident.merged_into.ref if incident.merged_into_id else None
+
+    def get_allowed_moves(self, incident) -> list[str]:
+        return lifecycle.ALLOWED_MOVES[incident.status]
+
+    @extend_schema_field(MetricsSerializer)
+    def get_metrics(self, incident) -> dict:
+        def seconds(delta):
+            return delta.total_seconds() if delta is not None else None
+
+        return {
+            "time_to_acknowledge": seconds(incident.time_to_acknowledge),
+            "time_to_mitigate": seconds(incident.time_to_mitigate),
+            "time_to_resolve": seconds(incident.time_to_resolve),
+        }
+
+    def get_url(self, incident) -> str:
+        request = self.context.get("request")
+        path = incident.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class LabelsField(serializers.DictField):
+    child = serializers.CharField(max_length=lifecycle.MAX_LABEL_LENGTH, allow_blank=True)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > lifecycle.MAX_LABELS:
+            raise serializers.ValidationError(f"At most {lifecycle.MAX_LABELS} labels.")
+        if any(not key or len(key) > 100 for key in value):
+            raise serializers.ValidationError("Label names must be 1 to 100 characters.")
+        return value
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=lifecycle.MAX_TITLE)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
+    summary = serializers.CharField(
+        max_length=lifecycle.MAX_SUMMARY, allow_blank=True, required=False, default=""
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), allow_null=True, required=False, default=None
+    )
+    services = serializers.ListField(child=ServiceRefField(), required=False, max_length=50)
+    private = serializers.BooleanField(required=False, default=False)
+    labels = LabelsField(required=False)
+    impact_started_at = serializers.DateTimeField(required=False, allow_null=True)
+    commander = UserRefField(required=False, allow_null=True)
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=lifecycle.MAX_TITLE, required=False)
+    summary = serializers.CharField(
+        max_length=lifecycle.MAX_SUMMARY, allow_blank=True, required=False
+    )
+    services = serializers.ListField(child=ServiceRefField(), required=False, max_length=50)
+    private = serializers.BooleanField(required=False)
+    labels = LabelsField(required=False)
+    impact_started_at = serializers.DateTimeField(required=False)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    body = serializers.CharField(
+        max_length=lifecycle.MAX_NOTE,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Why, in a sentence (Markdown). Shown in the timeline.",
+    )
+
+
+class CommentSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=lifecycle.MAX_NOTE, allow_blank=True, required=False, default=""
+    )
+
+
+class SeveritySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=IncidentRole.choices)
+    user = UserRefField(help_text="Email address or user id.")
+
+
+class NoteSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=lifecycle.MAX_NOTE, help_text="Markdown.")
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Back-date the note to when it happened."
+    )
+
+
+class StrikeSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.CharField(max_length=20, help_text="The ref of the incident to keep.")
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    author = UserSummarySerializer(read_only=True)
+    struck_by = UserSummarySerializer(read_only=True)
+    body_html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEvent
+        fields = [
+            "seq", "kind", "occurred_at", "created_at", "author", "body", "body_html", "data",
+            "struck_at", "struck_by",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_body_html(self, event) -> str:
+        return render_markdown(event.body)
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    results = TimelineEventSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    last_seq = serializers.IntegerField()
+
+
+class MeSerializer(serializers.ModelSerializer):
+    teams = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "display_name", "time_zone", "is_staff", "teams"]
+        read_only_fields = ["id", "email", "name", "is_staff", "teams"]
+
+    def get_teams(self, user) -> list[dict]:
+        return [
+            {"id": m.team_id, "name": m.team.name, "slug": m.team.slug, "role": m.role}
+            for m in user.memberships.select_related("team")
+        ]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown only this once.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]

@@ -1,0 +1,15 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
+
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,339 @@
+"""REST API views: thin. Reads go through querysets filtered by accounts.permissions;
+every change goes through incidents.lifecycle."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.http import urlencode
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action, api_view
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.models import ApiToken, Membership, Role, Team
+from accounts.permissions import can_act_for_team, get_incident_for
+from incidents import lifecycle
+from incidents.filters import IncidentFilter
+from incidents.models import Incident, Service
+
+from . import serializers as s
+from .errors import ConflictSerializer, ErrorSerializer
+
+ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
+ACTION_ERRORS = {**ERRORS, 409: ConflictSerializer}
+TIMELINE_LIMIT = 500
+# Ids fit a bigint: a longer number is a 404 from the router, not a database error.
+ID_REGEX = r"[0-9]{1,18}"
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def incident_action(request_serializer, response=None, description: str = ""):
+    """Schema for a POST action on one incident."""
+    return extend_schema(
+        request=request_serializer,
+        responses={200: response or s.IncidentSerializer, **ACTION_ERRORS},
+        description=description,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.IncidentSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: s.IncidentSerializer, **ERRORS}),
+    create=extend_schema(
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer, **ERRORS},
+        description="Declare an incident. You become its commander unless you name one.",
+    ),
+    partial_update=extend_schema(
+        request=s.IncidentUpdateSerializer,
+        responses={200: s.IncidentSerializer, **ERRORS},
+        description="Edit title, summary, labels, services, impact start or privacy.",
+    ),
+)
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.IncidentSerializer
+    filterset_class = IncidentFilter
+    lookup_field = "ref"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Incident.objects.visible_to(self.request.user).for_list()
+
+    def get_object(self) -> Incident:
+        edit = self.request.method not in ("GET", "HEAD", "OPTIONS")
+        incident = get_incident_for(self.request.user, self.kwargs["ref"], edit=edit)
+        self.check_object_permissions(self.request, incident)
+        return incident
+
+    def _incident_response(self, incident: Incident, code: int = status.HTTP_200_OK):
+        fresh = Incident.objects.for_list().get(pk=incident.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.IncidentCreateSerializer, request)
+        incident = lifecycle.declare(request.user, **data)
+        return self._incident_response(incident, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        incident = self.get_object()
+        data = _valid(s.IncidentUpdateSerializer, request)
+        if not data:
+            raise ValidationError(
+                {"non_field_errors": ["Nothing to change: send at least one editable field."]}
+            )
+        return self._incident_response(lifecycle.update(incident, request.user, **data))
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @incident_action(None, description="Acknowledge a triggered incident: someone is on it.")
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, ref=None):
+        return self._incident_response(lifecycle.acknowledge(self.get_object(), request.user))
+
+    @incident_action(s.StatusSerializer, description="Move the incident to another status.")
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.StatusSerializer, request)
+        incident = lifecycle.set_status(incident, request.user, data["status"], data["body"])
+        return self._incident_response(incident)
+
+    @incident_action(s.SeveritySerializer)
+    @action(detail=True, methods=["post"], url_path="severity")
+    def set_severity(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.SeveritySerializer, request)
+        incident = lifecycle.set_severity(incident, request.user, data["severity"])
+        return self._incident_response(incident)
+
+    @incident_action(
+        s.RoleSerializer,
+        description="Give someone a role. Commander, communications lead and scribe are held "
+        "by one person at a time: assigning one hands it over.",
+    )
+    @action(detail=True, methods=["post"])
+    def roles(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.RoleSerializer, request)
+        incident = lifecycle.assign_role(incident, request.user, data["role"], data["user"])
+        return self._incident_response(incident)
+
+    @incident_action(s.RoleSerializer, description="Take a role away from someone.")
+    @action(detail=True, methods=["post"])
+    def unassign(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.RoleSerializer, request)
+        incident = lifecycle.unassign_role(incident, request.user, data["role"], data["user"])
+        return self._incident_response(incident)
+
+    @extend_schema(
+        request=s.NoteSerializer,
+        responses={201: s.TimelineEventSerializer, **ACTION_ERRORS},
+        description="Add a note to the timeline (Markdown).",
+    )
+    @action(detail=True, methods=["post"])
+    def notes(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.NoteSerializer, request)
+        event = lifecycle.add_note(
+            incident, request.user, data["body"], occurred_at=data.get("occurred_at")
+        )
+        return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.StrikeSerializer,
+        responses={200: s.TimelineEventSerializer, **ACTION_ERRORS},
+        description="Strike a note through. It stays in the timeline, marked.",
+    )
+    @action(detail=True, methods=["post"])
+    def strike(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.StrikeSerializer, request)
+        event = lifecycle.strike_note(incident, request.user, data["seq"], data["reason"])
+        return Response(s.TimelineEventSerializer(event).data)
+
+    @incident_action(s.CommentSerializer, description="Resolve the incident.")
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, ref=None):
+        incident = self.get_object()
+        body = _valid(s.CommentSerializer, request)["body"]
+        return self._incident_response(lifecycle.resolve(incident, request.user, body))
+
+    @incident_action(s.CommentSerializer, description="Reopen a resolved or declined incident.")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, ref=None):
+        incident = self.get_object()
+        body = _valid(s.CommentSerializer, request)["body"]
+        return self._incident_response(lifecycle.reopen(incident, request.user, body))
+
+    @incident_action(s.CommentSerializer, description="Close the incident as a false alarm.")
+    @action(detail=True, methods=["post"])
+    def decline(self, request, ref=None):
+        incident = self.get_object()
+        body = _valid(s.CommentSerializer, request)["body"]
+        return self._incident_response(lifecycle.decline(incident, request.user, body))
+
+    @incident_action(s.MergeSerializer, description="Close as a duplicate of another incident.")
+    @action(detail=True, methods=["post"])
+    def merge(self, request, ref=None):
+        incident = self.get_object()
+        into_ref = _valid(s.MergeSerializer, request)["into"]
+        into = get_incident_for(request.user, into_ref, edit=True)
+        return self._incident_response(lifecycle.merge(incident, request.user, into))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Only events with a larger seq."),
+            OpenApiParameter("limit", int, description=f"At most this many (≤ {TIMELINE_LIMIT})."),
+        ],
+        responses={200: s.TimelinePageSerializer, **ERRORS},
+        description="Timeline events in seq order. Follow `next` for more.",
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, ref=None):
+        incident = self.get_object()
+        after = _int_param(request, "after", 0, 0, 2**31 - 1)
+        limit = _int_param(request, "limit", TIMELINE_LIMIT, 1, TIMELINE_LIMIT)
+        events = list(
+            incident.events.filter(seq__gt=after)
+            .select_related("author", "struck_by")
+            .order_by("seq")[: limit + 1]
+        )
+        next_url = None
+        if len(events) > limit:
+            events = events[:limit]
+            query = urlencode({"after": events[-1].seq, "limit": limit})
+            next_url = request.build_absolute_uri(f"{request.path}?{query}")
+        return Response(
+            {
+                "results": s.TimelineEventSerializer(events, many=True).data,
+                "next": next_url,
+                "last_seq": incident.last_seq,
+            }
+        )
+
+
+def _int_param(request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"{name} must be a whole number."]}) from None
+    if not low <= value <= high:
+        raise ValidationError({name: [f"{name} must be between {low} and {high}."]})
+    return value
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.ServiceSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: s.ServiceSerializer, **ERRORS}),
+    create=extend_schema(responses={201: s.ServiceSerializer, **ERRORS}),
+    partial_update=extend_schema(responses={200: s.ServiceSerializer, **ERRORS}),
+)
+class ServiceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Services are the things that break. Any responder may add one; a team's responders
+    and admins may edit the team's services."""
+
+    serializer_class = s.ServiceSerializer
+    queryset = Service.objects.select_related("team")
+    lookup_value_regex = ID_REGEX
+    filterset_fields = ["team"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_update(self, serializer):
+        service = serializer.instance
+        if not can_act_for_team(self.request.user, service.team_id, Role.RESPONDER):
+            raise PermissionDenied(f"Only responders of {service.team} may edit {service}.")
+        serializer.save()
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.TeamSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: s.TeamSerializer, **ERRORS}),
+)
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    """Teams and their members. Teams are managed by staff in the admin."""
+
+    serializer_class = s.TeamSerializer
+    lookup_value_regex = ID_REGEX
+    queryset = Team.objects.prefetch_related(
+        Prefetch("memberships", Membership.objects.select_related("user"))
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.ApiTokenSerializer(many=True), **ERRORS}),
+    create=extend_schema(
+        request=s.ApiTokenSerializer,
+        responses={201: s.NewApiTokenSerializer, **ERRORS},
+        description="Create a personal token. Its value is in `token`, shown only this once.",
+    ),
+    destroy=extend_schema(responses={204: None, **ERRORS}, description="Revoke a token."),
+)
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your own personal API tokens."""
+
+    serializer_class = s.ApiTokenSerializer
+    pagination_class = None
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return ApiToken.objects.filter(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        name = _valid(s.ApiTokenSerializer, request)["name"]
+        token, raw = ApiToken.issue(request.user, name)
+        data = s.NewApiTokenSerializer(token).data
+        data["token"] = raw
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        get_object_or_404(self.get_queryset(), pk=kwargs["pk"]).revoke()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    methods=["GET"], responses={200: s.MeSerializer, **ERRORS}, description="Who you are."
+)
+@extend_schema(
+    methods=["PATCH"],
+    request=s.MeSerializer,
+    responses={200: s.MeSerializer, **ERRORS},
+    description="Change your display name or time zone.",
+)
+@api_view(["GET", "PATCH"])
+def me(request):
+    if request.method == "PATCH":
+        serializer = s.MeSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+    return Response(s.MeSerializer(request.user).data)

@@ -1,0 +1,98 @@
+"""Query filters for the incident list: ?status=open&severity=SEV1,SEV2&service=api&q=db"""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from incidents.models import Incident, Service, Severity, Status
+
+STATUS_WORDS = ["open", "closed", *Status.values]
+
+
+def _values(raw: str) -> list[str]:
+    return [v.strip() for v in raw.split(",") if v.strip()]
+
+
+def validate_statuses(raw: str) -> None:
+    for item in _values(raw):
+        if item not in STATUS_WORDS:
+            raise ValidationError(
+                f"Unknown status {item!r}; use open, closed or one of: {', '.join(Status.values)}."
+            )
+
+
+def validate_severities(raw: str) -> None:
+    for item in _values(raw):
+        if item not in Severity.values:
+            raise ValidationError(f"Unknown severity {item!r}; use SEV1, SEV2, SEV3 or SEV4.")
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.CharFilter(
+        method="filter_status",
+        validators=[validate_statuses],
+        help_text="One or more statuses, comma-separated, or 'open' / 'closed'.",
+    )
+    severity = django_filters.CharFilter(
+        method="filter_severity",
+        validators=[validate_severities],
+        help_text="One or more of SEV1..SEV4, comma-separated.",
+    )
+    service = django_filters.CharFilter(method="filter_service", help_text="A service id or name.")
+    team = django_filters.CharFilter(method="filter_team", help_text="A team id or slug.")
+    open = django_filters.BooleanFilter(method="filter_open", help_text="true or false.")
+    q = django_filters.CharFilter(
+        method="filter_text", max_length=200, help_text="Text in the ref, title or summary."
+    )
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        wanted: set[str] = set()
+        closed = False
+        for item in _values(value):
+            if item == "open":
+                wanted.update(Status.open_values())
+            elif item == "closed":
+                closed = True
+            else:
+                wanted.add(item)
+        condition = Q(status__in=sorted(wanted))
+        if closed:
+            condition |= ~Q(status__in=Status.open_values())
+        return queryset.filter(condition)
+
+    def filter_severity(self, queryset, name, value):
+        return queryset.filter(severity__in=_values(value))
+
+    def filter_service(self, queryset, name, value):
+        value = value.strip()
+        if value.isdigit() and len(value) < 19:
+            return queryset.filter(services__id=int(value))
+        service = Service.objects.filter(name__iexact=value).first()
+        return queryset.filter(services=service) if service else queryset.none()
+
+    def filter_team(self, queryset, name, value):
+        value = value.strip()
+        if value.isdigit() and len(value) < 19:
+            return queryset.filter(team_id=int(value))
+        return queryset.filter(team__slug=value)
+
+    def filter_open(self, queryset, name, value):
+        return queryset.open() if value else queryset.closed()
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        number = Incident.number_from_ref(value)
+        condition = Q(title__icontains=value) | Q(summary__icontains=value)
+        if number is not None:
+            condition |= Q(number=number)
+        return queryset.filter(condition)

@@ -1,0 +1,119 @@
+"""Browser forms. They only validate; views pass the cleaned data to lifecycle."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from accounts.models import Role, Team
+from accounts.permissions import can_act_for_team
+
+from . import lifecycle
+from .models import IncidentRole, Service, Severity, Status
+
+User = get_user_model()
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(
+        max_length=lifecycle.MAX_TITLE,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "placeholder": "Checkout requests failing in eu-west"}
+        ),
+        help_text="What people are experiencing, not the cause you suspect.",
+    )
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    summary = forms.CharField(
+        required=False,
+        max_length=lifecycle.MAX_SUMMARY,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Markdown. What is known so far and who is affected.",
+    )
+    private = forms.BooleanField(
+        required=False, help_text="Only the team, people with a role and staff will see it."
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.all()
+        if not user.is_staff:
+            teams = teams.filter(
+                memberships__user=user, memberships__role__in=[Role.RESPONDER, Role.ADMIN]
+            )
+        self.fields["team"].queryset = teams
+        if teams.count() == 1:
+            self.fields["team"].initial = teams.first()
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        team = cleaned.get("team")
+        if cleaned.get("private") and team is None:
+            self.add_error("team", "A private incident needs a team.")
+        if not can_act_for_team(self.user, team.pk if team else None, Role.RESPONDER):
+            raise forms.ValidationError("Only responders may declare incidents.")
+        return cleaned
+
+
+class EditForm(forms.Form):
+    title = forms.CharField(max_length=lifecycle.MAX_TITLE)
+    summary = forms.CharField(
+        required=False, max_length=lifecycle.MAX_SUMMARY, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        max_length=lifecycle.MAX_NOTE,
+        label="Note",
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "What did you see, try or decide? (Markdown)"}
+        ),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    body = forms.CharField(
+        required=False,
+        max_length=lifecycle.MAX_NOTE,
+        label="Why (optional)",
+        widget=forms.TextInput(attrs={"placeholder": "Rolled back the deploy; errors falling"}),
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        moves = [m for m in lifecycle.ALLOWED_MOVES[incident.status] if m != Status.MERGED]
+        self.fields["status"].choices = [(m, Status(m).label) for m in moves]
+
+
+class SeverityForm(forms.Form):
+    severity = forms.ChoiceField(choices=Severity.choices)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=IncidentRole.choices)
+    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), label="Person")
+
+
+class StrikeForm(forms.Form):
+    seq = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(max_length=20, label="Duplicate of", help_text="e.g. INC-12")
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = ["name", "description", "team"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}

@@ -1,0 +1,5 @@
+"""WebSocket routes (served by keel.asgi)."""
+
+from __future__ import annotations
+
+websocket_urlpatterns: list = []

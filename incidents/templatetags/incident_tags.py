@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from incidents.markdown import render_markdown
+from incidents.models import IncidentRole, Status
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> str:
+    return mark_safe(render_markdown(text))  # noqa: S308  (sanitised by nh3)
+
+
+@register.filter
+def duration(delta: timedelta | None) -> str:
+    """4d 3h, 2h 5m, 7m 12s: the two largest units, for metrics at a glance."""
+    if delta is None:
+        return "—"
+    seconds = max(int(delta.total_seconds()), 0)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
+    shown = [f"{n}{unit}" for n, unit in parts if n][:2]
+    return " ".join(shown) or "0s"
+
+
+@register.filter
+def role_label(value: str) -> str:
+    return IncidentRole(value).label if value in IncidentRole.values else value
+
+
+@register.filter
+def status_label(value: str) -> str:
+    return Status(value).label if value in Status.values else value

