@@ -84,7 +84,7 @@ class StatusForm(forms.Form):
     body = forms.CharField(
         required=False,
         max_length=lifecycle.MAX_NOTE,
-        label="Why (optional)",
+        label="Why",
         widget=forms.TextInput(attrs={"placeholder": "Rolled back the deploy; errors falling"}),
     )
 

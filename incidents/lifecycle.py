@@ -487,10 +487,13 @@ def _assign(w: _Writer, incident: Incident, role: str, user: User) -> None:
     current = list(RoleAssignment.objects.filter(incident=incident, role=role))
     if any(a.user_id == user.pk for a in current):
         return
-    data: dict[str, Any] = {"role": role, "user": user.email, "action": "assigned"}
+    data: dict[str, Any] = {
+        "role": role, "user": user.email, "user_name": user.name, "action": "assigned"
+    }  # fmt: skip
     if role in IncidentRole.single_holder() and current:
         previous = current[0]
         data["replaced"] = previous.user.email
+        data["replaced_name"] = previous.user.name
         previous.delete()
     RoleAssignment.objects.create(incident=incident, role=role, user=user, assigned_by=w.actor)
     w.event(incident, EventKind.ROLE, "", data)
@@ -514,9 +517,8 @@ def unassign_role(incident: Incident, actor: User | None, role: str, user: User)
         deleted, _ = RoleAssignment.objects.filter(incident=incident, role=role, user=user).delete()
         if not deleted:
             raise Conflict(f"{user.email} is not {IncidentRole(role).label} on {incident.ref}.")
-        w.event(
-            incident, EventKind.ROLE, "", {"role": role, "user": user.email, "action": "removed"}
-        )
+        data = {"role": role, "user": user.email, "user_name": user.name, "action": "removed"}
+        w.event(incident, EventKind.ROLE, "", data)
     return incident
 
 

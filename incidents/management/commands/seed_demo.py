@@ -102,27 +102,27 @@ class Command(BaseCommand):
 
         # A resolved SEV1 with the whole arc, from detection to resolution.
         inc = lifecycle.declare(
-            p["ana"],
+            p["chen"],
+            commander=p["ana"],
             title="Checkout requests failing in eu-west",
             severity=Severity.SEV1,
             team=self.teams["payments"],
             services=[s["checkout"], s["payments-db"]],
             summary="About 30% of checkout requests in eu-west return 503 since 09:12 UTC.",
-            impact_started_at=ago(hours=5, minutes=20),
+            impact_started_at=ago(minutes=40),
         )
         lifecycle.assign_role(inc, p["ana"], IncidentRole.COMMUNICATIONS, p["priya"])
-        lifecycle.assign_role(inc, p["ana"], IncidentRole.RESPONDER, p["chen"])
+        lifecycle.assign_role(inc, p["ana"], IncidentRole.RESPONDER, p["ben"])
         lifecycle.add_note(
             inc,
             p["chen"],
             "Connection pool on `payments-db` primary is at its limit (500/500).",
-            occurred_at=ago(hours=4, minutes=55),
+            occurred_at=ago(minutes=12),
         )
         lifecycle.add_note(
             inc,
             p["priya"],
             "Status page updated: *degraded checkout in Europe*.",
-            occurred_at=ago(hours=4, minutes=50),
         )
         lifecycle.set_status(
             inc, p["ana"], Status.IDENTIFIED, "The 09:05 deploy doubled connections per worker."
