@@ -128,7 +128,7 @@ class _Writer:
         pk = incident if isinstance(incident, int) else incident.pk
         if pk in self.incidents:
             return self.incidents[pk]
-        locked = Incident.objects.select_for_update().select_related("team").get(pk=pk)
+        locked = Incident.objects.select_for_update(of=("self",)).select_related("team").get(pk=pk)
         if self.actor is not None and not can_edit(self.actor, locked):
             raise PermissionDenied(f"You may not change {locked.ref}.")
         self.incidents[pk] = locked

@@ -1,0 +1,87 @@
+"""Helpers shared by the tests: the cast of people, and ways to make incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken, Membership, Role, Team, User
+from incidents import lifecycle
+from incidents.models import Incident, Severity, Status
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(email: str, **extra) -> User:
+    name = email.split("@")[0].capitalize()
+    return User.objects.create_user(email, PASSWORD, display_name=name, **extra)
+
+
+@dataclass
+class Cast:
+    team: Team
+    other_team: Team
+    admin: User
+    responder: User
+    viewer: User
+    outsider: User
+    staff: User
+
+    def by_name(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+def declare(cast: Cast, **fields) -> Incident:
+    fields.setdefault("title", "Checkout errors")
+    fields.setdefault("severity", Severity.SEV2)
+    fields.setdefault("team", cast.team)
+    actor = fields.pop("actor", cast.responder)
+    return lifecycle.declare(actor, **fields)
+
+
+def incident_in(cast: Cast, status: str, **fields) -> Incident:
+    """An incident brought to `status` the way people would get it there."""
+    if status == Status.TRIGGERED:
+        return declare(cast, actor=None, **fields)
+    incident = declare(cast, **fields)
+    actor = cast.responder
+    if status in (Status.IDENTIFIED, Status.MONITORING, Status.RESOLVED, Status.DECLINED):
+        incident = lifecycle.set_status(incident, actor, status)
+    elif status == Status.MERGED:
+        keeper = declare(cast, title="The original")
+        incident = lifecycle.merge(incident, actor, keeper)
+    incident.refresh_from_db()
+    assert incident.status == status
+    return incident
+
+
+def api_client(user: User | None) -> APIClient:
+    """A client that authenticates the way scripts do, with a Bearer token."""
+    client = APIClient()
+    if user is not None:
+        _token, raw = ApiToken.issue(user, "tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def make_cast() -> Cast:
+    team = Team.objects.create(name="Ops", slug="ops")
+    other = Team.objects.create(name="Other", slug="other")
+    people = {
+        "admin": make_user("admin@example.com"),
+        "responder": make_user("responder@example.com"),
+        "viewer": make_user("viewer@example.com"),
+        "outsider": make_user("outsider@example.com"),
+        "staff": make_user("staff@example.com", is_staff=True),
+    }
+    Membership.objects.create(team=team, user=people["admin"], role=Role.ADMIN)
+    Membership.objects.create(team=team, user=people["responder"], role=Role.RESPONDER)
+    Membership.objects.create(team=team, user=people["viewer"], role=Role.VIEWER)
+    Membership.objects.create(team=other, user=people["outsider"], role=Role.RESPONDER)
+    return Cast(team=team, other_team=other, **people)
