@@ -1,9 +1,9 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
-router = DefaultRouter(trailing_slash=True)
+router = SimpleRouter(trailing_slash=True)
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("teams", views.TeamViewSet, basename="team")

@@ -98,9 +98,6 @@ class IncidentViewSet(
             )
         return self._incident_response(lifecycle.update(incident, request.user, **data))
 
-    def update(self, request, *args, **kwargs):
-        return self.partial_update(request, *args, **kwargs)
-
     @incident_action(None, description="Acknowledge a triggered incident: someone is on it.")
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, ref=None):
