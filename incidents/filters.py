@@ -29,6 +29,14 @@ def validate_severities(raw: str) -> None:
             raise ValidationError(f"Unknown severity {item!r}; use SEV1, SEV2, SEV3 or SEV4.")
 
 
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def validate_boolean(raw: str) -> None:
+    if raw.strip().lower() not in BOOLEANS:
+        raise ValidationError(f"{raw!r} is not true or false.")
+
+
 class IncidentFilter(django_filters.FilterSet):
     status = django_filters.CharFilter(
         method="filter_status",
@@ -42,7 +50,9 @@ class IncidentFilter(django_filters.FilterSet):
     )
     service = django_filters.CharFilter(method="filter_service", help_text="A service id or name.")
     team = django_filters.CharFilter(method="filter_team", help_text="A team id or slug.")
-    open = django_filters.BooleanFilter(method="filter_open", help_text="true or false.")
+    open = django_filters.CharFilter(
+        method="filter_open", validators=[validate_boolean], help_text="true or false."
+    )
     q = django_filters.CharFilter(
         method="filter_text", max_length=200, help_text="Text in the ref, title or summary."
     )
@@ -85,7 +95,7 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(team__slug=value)
 
     def filter_open(self, queryset, name, value):
-        return queryset.open() if value else queryset.closed()
+        return queryset.open() if BOOLEANS[value.strip().lower()] else queryset.closed()
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health
 
+handler404 = "keel.errors.not_found"
+handler500 = "keel.errors.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False)),
     path("healthz", health.healthz, name="healthz"),

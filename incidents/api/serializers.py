@@ -4,6 +4,7 @@ which the views hand to incidents/lifecycle.py."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -25,7 +26,26 @@ from incidents.models import (
 User = get_user_model()
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class TextField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of quietly making them text."""
+
+    default_error_messages = {"not_text": "Must be text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+        models.TextField: TextField,
+    }
+
+
+class UserSummarySerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "name"]
@@ -76,7 +96,7 @@ class ServiceRefField(serializers.Field):
         return value.pk
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), allow_null=True, required=False
     )
@@ -97,13 +117,13 @@ class ServiceSerializer(serializers.ModelSerializer):
         return team
 
 
-class ServiceBriefSerializer(serializers.ModelSerializer):
+class ServiceBriefSerializer(ModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "name"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     user = UserSummarySerializer()
 
     class Meta:
@@ -111,7 +131,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["user", "role"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     members = MembershipSerializer(source="memberships", many=True, read_only=True)
 
     class Meta:
@@ -119,13 +139,13 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "members"]
 
 
-class TeamBriefSerializer(serializers.ModelSerializer):
+class TeamBriefSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "slug"]
 
 
-class RoleAssignmentSerializer(serializers.ModelSerializer):
+class RoleAssignmentSerializer(ModelSerializer):
     user = UserSummarySerializer()
 
     class Meta:
@@ -139,7 +159,7 @@ class MetricsSerializer(serializers.Serializer):
     time_to_resolve = serializers.FloatField(allow_null=True, help_text="Seconds.")
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     ref = serializers.CharField(read_only=True)
     team = TeamBriefSerializer(read_only=True)
     services = ServiceBriefSerializer(many=True, read_only=True)
@@ -184,7 +204,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class LabelsField(serializers.DictField):
-    child = serializers.CharField(max_length=lifecycle.MAX_LABEL_LENGTH, allow_blank=True)
+    child = TextField(max_length=lifecycle.MAX_LABEL_LENGTH, allow_blank=True)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -196,9 +216,9 @@ class LabelsField(serializers.DictField):
 
 
 class IncidentCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=lifecycle.MAX_TITLE)
+    title = TextField(max_length=lifecycle.MAX_TITLE)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
-    summary = serializers.CharField(
+    summary = TextField(
         max_length=lifecycle.MAX_SUMMARY, allow_blank=True, required=False, default=""
     )
     team = serializers.PrimaryKeyRelatedField(
@@ -212,10 +232,8 @@ class IncidentCreateSerializer(serializers.Serializer):
 
 
 class IncidentUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=lifecycle.MAX_TITLE, required=False)
-    summary = serializers.CharField(
-        max_length=lifecycle.MAX_SUMMARY, allow_blank=True, required=False
-    )
+    title = TextField(max_length=lifecycle.MAX_TITLE, required=False)
+    summary = TextField(max_length=lifecycle.MAX_SUMMARY, allow_blank=True, required=False)
     services = serializers.ListField(child=ServiceRefField(), required=False, max_length=50)
     private = serializers.BooleanField(required=False)
     labels = LabelsField(required=False)
@@ -224,7 +242,7 @@ class IncidentUpdateSerializer(serializers.Serializer):
 
 class StatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
-    body = serializers.CharField(
+    body = TextField(
         max_length=lifecycle.MAX_NOTE,
         allow_blank=True,
         required=False,
@@ -234,9 +252,7 @@ class StatusSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    body = serializers.CharField(
-        max_length=lifecycle.MAX_NOTE, allow_blank=True, required=False, default=""
-    )
+    body = TextField(max_length=lifecycle.MAX_NOTE, allow_blank=True, required=False, default="")
 
 
 class SeveritySerializer(serializers.Serializer):
@@ -249,7 +265,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=lifecycle.MAX_NOTE, help_text="Markdown.")
+    body = TextField(max_length=lifecycle.MAX_NOTE, help_text="Markdown.")
     occurred_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Back-date the note to when it happened."
     )
@@ -257,14 +273,14 @@ class NoteSerializer(serializers.Serializer):
 
 class StrikeSerializer(serializers.Serializer):
     seq = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    reason = TextField(max_length=500, allow_blank=True, required=False, default="")
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.CharField(max_length=20, help_text="The ref of the incident to keep.")
+    into = TextField(max_length=20, help_text="The ref of the incident to keep.")
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(ModelSerializer):
     author = UserSummarySerializer(read_only=True)
     struck_by = UserSummarySerializer(read_only=True)
     body_html = serializers.SerializerMethodField()
@@ -287,7 +303,7 @@ class TimelinePageSerializer(serializers.Serializer):
     last_seq = serializers.IntegerField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     teams = serializers.SerializerMethodField()
 
     class Meta:
@@ -302,7 +318,7 @@ class MeSerializer(serializers.ModelSerializer):
         ]
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
