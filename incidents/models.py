@@ -93,7 +93,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
 
     def for_list(self) -> IncidentQuerySet:
         """What list pages and the API need, in a fixed number of queries."""
-        return self.select_related("team", "merged_into").prefetch_related(
+        return self.select_related("team", "merged_into", "declared_by").prefetch_related(
             "services", models.Prefetch("roles", RoleAssignment.objects.select_related("user"))
         )
 
