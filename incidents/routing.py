@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from .consumers import IncidentRoomConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/incidents/(?P<ref>[^/]+)/$", IncidentRoomConsumer.as_asgi()),
+]

@@ -240,7 +240,9 @@ def incident_action(request: HttpRequest, ref: str, action: str) -> HttpResponse
             for field, errors in form.errors.items():
                 label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
                 messages.error(request, f"{label}{' '.join(errors)}")
-    return redirect(incident)
+    # Back to where the person was working: the note box, or the top for the rest.
+    anchor = "#note-form" if action in ("note", "strike") else ""
+    return redirect(incident.get_absolute_url() + anchor)
 
 
 @login_required
