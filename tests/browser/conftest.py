@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..servers import AsgiServer, shared_database_url
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -25,55 +19,12 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url(settings: dict) -> str:
-    if settings["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings['NAME']}"
-    auth = settings["USER"] + (f":{settings['PASSWORD']}" if settings["PASSWORD"] else "")
-    return f"postgres://{auth}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-
-
-def start_asgi_server(database: str, port: int) -> subprocess.Popen:
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database,
-        "DEBUG": "true",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CONN_MAX_AGE": "0",
-    }
-    uvicorn = Path(sys.executable).with_name("uvicorn")
-    server = subprocess.Popen(
-        [str(uvicorn), "keel.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            if server.poll() is not None:
-                break
-        time.sleep(0.05)
-    server.kill()
-    raise RuntimeError("the ASGI server did not start")
-
-
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, django_db_blocker) -> Iterator[str]:
     with django_db_blocker.unblock():
-        database = database_url(connection.settings_dict)
-    port = free_port()
-    server = start_asgi_server(database, port)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+        server = AsgiServer(shared_database_url()).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
