@@ -27,7 +27,8 @@ def asgi_server(django_db_setup, django_db_blocker) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's loop must be gone before other modules' asyncio tests run.
+@pytest.fixture(scope="module")
 def chromium():
     if not shutil.which(CHROMIUM):
         message = f"{CHROMIUM} is not installed: `make test` installs Debian's chromium"

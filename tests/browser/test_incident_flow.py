@@ -42,7 +42,8 @@ def test_log_in_declare_an_incident_and_add_a_note(asgi_server, new_page):
     assert page.locator(".summary strong", has_text="30%").is_visible()
 
     page.get_by_label("Note").fill("Rolled back the 09:05 deploy; *errors falling*.")
-    page.get_by_role("button", name="Add note").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add note").click()
     note = page.locator(".timeline .event-note").last
     note.get_by_text("errors falling").wait_for()
     assert note.locator("em").inner_text() == "errors falling"

@@ -29,9 +29,17 @@ def note_texts(page) -> list[str]:
     return page.locator(".timeline .event-note .event-body").all_inner_texts()
 
 
+def submit(page, button: str) -> None:
+    """Click a form's button and wait for the page it leads to (forms post, then redirect
+    back to the incident; the socket may show the change before the new page loads)."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+    page.locator('#live-status[data-state="live"]').wait_for()
+
+
 def add_note(page, text: str) -> None:
     page.get_by_label("Note").fill(text)
-    page.get_by_role("button", name="Add note").click()
+    submit(page, "Add note")
     page.locator(".timeline .event-note", has_text=text).wait_for()
 
 
@@ -61,10 +69,10 @@ def test_two_people_see_each_others_changes_and_a_reconnect_loses_nothing(two_se
     page_b.locator(".timeline .event-note", has_text="Error rate is 30%").wait_for(timeout=3000)
 
     page_a.locator('select[name="severity"]').select_option("SEV1")
-    page_a.get_by_role("button", name="Set").click()
+    submit(page_a, "Set")
     page_b.locator("#incident-badges .sev-SEV1").wait_for(timeout=3000)
     page_a.locator('select[name="status"]').select_option("identified")
-    page_a.get_by_role("button", name="Change status").click()
+    submit(page_a, "Change status")
     page_b.locator("#incident-badges .status-identified").wait_for(timeout=3000)
 
     # Cut Ben's connection by stopping his server; Ana posts three notes meanwhile.
