@@ -43,7 +43,9 @@ migrations-check: $(VENV)/.dev-installed
 
 test: $(VENV)/.dev-installed chromium lint migrations-check
 	DEBUG=true $(BIN)/python manage.py check
-	DEBUG=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+	# CONN_MAX_AGE=0: connections opened in worker threads close after use, so the test
+	# database can be dropped at the end.
+	DEBUG=true CONN_MAX_AGE=0 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/api_list.py
