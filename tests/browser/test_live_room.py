@@ -96,3 +96,13 @@ def test_two_people_see_each_others_changes_and_a_reconnect_loses_nothing(two_se
     assert page_b.locator(".event-note [data-requires=strike]").count() == 0
     assert page_a.locator(".event-note [data-requires=strike]").count() == 4
     assert re.search(r"INC-\d+", page_b.title())
+
+    # The header's actions follow the status: nothing to acknowledge, and once Ana
+    # resolves it, Ben is offered Reopen without reloading.
+    reopen = page_b.get_by_role("button", name="Reopen")
+    assert not page_b.get_by_role("button", name="Acknowledge").is_visible()
+    assert not reopen.is_visible()
+    page_a.locator('select[name="status"]').select_option("resolved")
+    submit(page_a, "Change status")
+    reopen.wait_for(state="visible", timeout=3000)
+    assert page_b.evaluate("window.notReloaded") is True
