@@ -7,6 +7,7 @@ import pytest
 from incidents.models import Service
 
 from .helpers import Cast, make_cast
+from .servers import AsgiServer, shared_database_url
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +26,13 @@ def cast(db) -> Cast:
 @pytest.fixture
 def service(db) -> Service:
     return Service.objects.create(name="checkout", description="Cart and checkout")
+
+
+@pytest.fixture
+def two_servers(transactional_db):
+    """Two production-style ASGI server processes sharing the test database and Redis."""
+    database = shared_database_url()
+    servers = [AsgiServer(database).start(), AsgiServer(database).start()]
+    yield servers
+    for server in servers:
+        server.stop()

@@ -10,19 +10,9 @@ import pytest
 from accounts.models import Membership, Role, Team
 
 from ..helpers import make_user
-from ..servers import AsgiServer, shared_database_url
 from .test_incident_flow import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def two_servers():
-    database = shared_database_url()
-    servers = [AsgiServer(database).start(), AsgiServer(database).start()]
-    yield servers
-    for server in servers:
-        server.stop()
 
 
 def note_texts(page) -> list[str]:

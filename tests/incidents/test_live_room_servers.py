@@ -14,18 +14,8 @@ from django.test import Client
 from accounts.models import ApiToken
 
 from ..helpers import declare
-from ..servers import AsgiServer, shared_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def two_servers():
-    database = shared_database_url()
-    servers = [AsgiServer(database).start(), AsgiServer(database).start()]
-    yield servers
-    for server in servers:
-        server.stop()
 
 
 async def next_event(socket) -> dict:
