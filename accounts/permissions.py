@@ -69,7 +69,7 @@ def can_act_for_team(user: User | AnonymousUser, team_id: int | None, role: Role
 
 
 def _holds_incident_role(user: User, incident: Any) -> bool:
-    holders = getattr(incident, "_prefetched_objects_cache", {}).get("roles")
+    holders = getattr(incident, "prefetched_roles", None)
     if holders is not None:
         return any(assignment.user_id == user.pk for assignment in holders)
     return incident.roles.filter(user=user).exists()

@@ -93,8 +93,12 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
 
     def for_list(self) -> IncidentQuerySet:
         """What list pages and the API need, in a fixed number of queries."""
+        # to_attr: plain lists, without building a queryset per incident for each relation.
         return self.select_related("team", "merged_into", "declared_by").prefetch_related(
-            "services", models.Prefetch("roles", RoleAssignment.objects.select_related("user"))
+            models.Prefetch("services", to_attr="prefetched_services"),
+            models.Prefetch(
+                "roles", RoleAssignment.objects.select_related("user"), to_attr="prefetched_roles"
+            ),
         )
 
 
@@ -164,8 +168,19 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return Status(self.status).is_open
 
+    def service_list(self) -> list[Service]:
+        """The incident's services (prefetched by IncidentQuerySet.for_list, if it was)."""
+        prefetched = getattr(self, "prefetched_services", None)
+        return prefetched if prefetched is not None else list(self.services.all())
+
+    def role_list(self) -> list[RoleAssignment]:
+        prefetched = getattr(self, "prefetched_roles", None)
+        if prefetched is not None:
+            return prefetched
+        return list(self.roles.select_related("user"))
+
     def role_holders(self, role: str) -> list:
-        return [a.user for a in self.roles.all() if a.role == role]
+        return [a.user for a in self.role_list() if a.role == role]
 
     @property
     def commander(self):
@@ -206,6 +221,10 @@ class RoleAssignment(models.Model):
 
     class Meta:
         ordering = ["assigned_at", "pk"]
+        indexes = [
+            # "Which incidents does this person hold a role on?" (private visibility).
+            models.Index(fields=["user", "incident"], name="roleassignment_user_incident"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "role", "user"], name="one_assignment_per_role_and_user"

@@ -120,7 +120,7 @@ def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
                 initial={
                     "title": incident.title,
                     "summary": incident.summary,
-                    "services": incident.services.all(),
+                    "services": incident.service_list(),
                 }
             ),
             "merge_form": MergeForm(),

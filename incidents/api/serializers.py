@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -162,8 +163,8 @@ class MetricsSerializer(serializers.Serializer):
 class IncidentSerializer(ModelSerializer):
     ref = serializers.CharField(read_only=True)
     team = TeamBriefSerializer(read_only=True)
-    services = ServiceBriefSerializer(many=True, read_only=True)
-    roles = RoleAssignmentSerializer(many=True, read_only=True)
+    services = ServiceBriefSerializer(source="service_list", many=True, read_only=True)
+    roles = RoleAssignmentSerializer(source="role_list", many=True, read_only=True)
     declared_by = UserSummarySerializer(read_only=True)
     merged_into = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField()
@@ -198,9 +199,12 @@ class IncidentSerializer(ModelSerializer):
         }
 
     def get_url(self, incident) -> str:
-        request = self.context.get("request")
-        path = incident.get_absolute_url()
-        return request.build_absolute_uri(path) if request else path
+        # Built from one prefix rather than reverse() per row: lists serialise 50 at a time.
+        if "url_prefix" not in self.context:
+            request = self.context.get("request")
+            prefix = reverse("incidents:list")
+            self.context["url_prefix"] = request.build_absolute_uri(prefix) if request else prefix
+        return f"{self.context['url_prefix']}{incident.ref}/"
 
 
 class LabelsField(serializers.DictField):

@@ -21,6 +21,7 @@ from incidents.models import Incident, Service
 
 from . import serializers as s
 from .errors import ConflictSerializer, ErrorSerializer
+from .pagination import IncidentPagination
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 ACTION_ERRORS = {**ERRORS, 409: ConflictSerializer}
@@ -67,6 +68,7 @@ class IncidentViewSet(
 ):
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentFilter
+    pagination_class = IncidentPagination
     lookup_field = "ref"
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
