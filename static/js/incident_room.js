@@ -22,7 +22,11 @@
   const HEARTBEAT_MS = 25000;
   const MAX_BACKOFF_MS = 15000;
 
+  // lastSeq: every event up to it is on the page. Events from different server processes
+  // can arrive out of order, so a later one may already be here (seen) while an earlier
+  // one is still on its way; a reconnect asks again from lastSeq and skips what it has.
   let lastSeq = Number(timeline.dataset.lastSeq) || 0;
+  const seen = new Set();
   let socket = null;
   let attempts = 0;
   let heartbeat = null;
@@ -72,7 +76,8 @@
       }
     }
     timeline.insertBefore(item, before);
-    lastSeq = Math.max(lastSeq, event.seq);
+    seen.add(event.seq);
+    while (seen.has(lastSeq + 1)) seen.delete(++lastSeq);
   }
 
   function replaceEvent(event) {
