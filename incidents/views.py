@@ -120,7 +120,7 @@ def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
                 initial={
                     "title": incident.title,
                     "summary": incident.summary,
-                    "services": incident.service_list(),
+                    "services": incident.service_list,
                 }
             ),
             "merge_form": MergeForm(),
