@@ -8,6 +8,7 @@ under honcho. Ctrl-C stops all of them, Redis included.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -63,7 +64,9 @@ def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     # The Procfile names uvicorn and celery: find the ones in this virtualenv first.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    redis_server = None
+    # SIGTERM stops the stack the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    redis_server = processes = None
     if not os.environ.get("REDIS_URL"):
         redis_server, os.environ["REDIS_URL"] = start_private_redis()
         print(f"Started a private Redis at {os.environ['REDIS_URL']}")
@@ -78,11 +81,20 @@ def main() -> None:
             flush=True,
         )
         honcho = Path(sys.executable).with_name("honcho")
-        subprocess.run([str(honcho), "start", "-f", str(BASE_DIR / "Procfile"),
-                        "-d", str(BASE_DIR), "web", "worker", "beat"])  # fmt: skip
+        processes = subprocess.Popen([str(honcho), "start", "-f", str(BASE_DIR / "Procfile"),
+                                      "-d", str(BASE_DIR), "web", "worker", "beat"])  # fmt: skip
+        processes.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        # Ctrl-C in a terminal reaches honcho too; a signal sent to this process alone
+        # (a service manager, `kill`) must still stop everything it started.
+        if processes is not None and processes.poll() is None:
+            processes.send_signal(signal.SIGINT)
+            try:
+                processes.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                processes.kill()
         if redis_server is not None:
             redis_server.terminate()
             redis_server.wait(timeout=10)
