@@ -19,6 +19,14 @@ REF_PREFIX = "INC-"
 _REF_RE = re.compile(r"^INC-(\d{1,9})$", re.IGNORECASE)
 
 
+def optional_person() -> models.ForeignKey:
+    """Who did something. Kept as null if the account is ever deleted: the record stays."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+
 class Severity(models.TextChoices):
     SEV1 = "SEV1", "SEV1 · critical"
     SEV2 = "SEV2", "SEV2 · major"
@@ -116,13 +124,7 @@ class Incident(models.Model):
     )
     services = models.ManyToManyField(Service, blank=True, related_name="incidents")
     labels = models.JSONField(default=dict, blank=True)
-    declared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    declared_by = optional_person()
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
@@ -215,13 +217,7 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(max_length=20, choices=IncidentRole.choices)
     assigned_at = models.DateTimeField(default=timezone.now)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    assigned_by = optional_person()
 
     class Meta:
         ordering = ["assigned_at", "pk"]
@@ -269,23 +265,11 @@ class TimelineEvent(models.Model):
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    author = optional_person()
     body = models.TextField(blank=True, help_text="Markdown.")
     data = models.JSONField(default=dict, blank=True)
     struck_at = models.DateTimeField(null=True, blank=True)
-    struck_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    struck_by = optional_person()
 
     class Meta:
         ordering = ["incident", "seq"]

@@ -154,20 +154,16 @@ def _severity(request, incident):
     return form
 
 
-def _assign(request, incident):
-    form = RoleForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.assign_role(incident, request.user, data["role"], data["user"])
-    return form
+def _role_change(change: Callable) -> Callable:
+    """A handler for the role form that calls lifecycle.assign_role or unassign_role."""
 
+    def handler(request, incident):
+        form = RoleForm(request.POST)
+        if form.is_valid():
+            change(incident, request.user, form.cleaned_data["role"], form.cleaned_data["user"])
+        return form
 
-def _unassign(request, incident):
-    form = RoleForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.unassign_role(incident, request.user, data["role"], data["user"])
-    return form
+    return handler
 
 
 def _acknowledge(request, incident):
@@ -212,8 +208,8 @@ ACTIONS: dict[str, Callable] = {
     "note": _note,
     "status": _status,
     "severity": _severity,
-    "assign": _assign,
-    "unassign": _unassign,
+    "assign": _role_change(lifecycle.assign_role),
+    "unassign": _role_change(lifecycle.unassign_role),
     "acknowledge": _acknowledge,
     "reopen": _reopen,
     "strike": _strike,
