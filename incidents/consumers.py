@@ -26,7 +26,17 @@ REPLAY_BATCH = 500
 
 class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
     incident: Incident
+    group: str | None = None  # set once the socket is accepted into the room
     replayed_to: int | None = None  # the last seq sent by replay; None until hello
+
+    async def __call__(self, scope, receive, send) -> None:
+        # A send to a browser that has just gone away raises out of the handler, and then
+        # disconnect() never runs: leave the room here too, or the channel and the
+        # presence entry would linger.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.leave_room()
 
     async def connect(self) -> None:
         user = self.scope["user"]
@@ -47,12 +57,17 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "room.presence", "users": people})
 
     async def disconnect(self, code: int) -> None:
-        if not hasattr(self, "group"):
+        await self.leave_room()
+
+    async def leave_room(self) -> None:
+        """Leave the group and the presence list, once."""
+        group, self.group = self.group, None
+        if group is None:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_discard(group, self.channel_name)
         user = self.scope["user"]
         people = await presence.leave(self.incident.pk, user.pk, self.channel_name)
-        await self.channel_layer.group_send(self.group, {"type": "room.presence", "users": people})
+        await self.channel_layer.group_send(group, {"type": "room.presence", "users": people})
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

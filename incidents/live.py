@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 
@@ -68,11 +68,13 @@ def broadcast_change(change: Change) -> None:
     struck = [e.data["seq"] for e in events if e.kind == EventKind.STRIKE]
     for note in incident.events.filter(seq__in=struck).select_related("author", "struck_by"):
         messages.append({"type": "room.event_update", "event": event_payload(note, incident)})
-    messages.append({"type": "room.incident", "incident": incident_payload(incident)})
-    async_to_sync(_send_all)(room_group(incident.pk), messages)
+    async_to_sync(_send_all)(room_group(incident.pk), messages, incident)
 
 
-async def _send_all(group: str, messages: list[dict]) -> None:
+async def _send_all(group: str, messages: list[dict], incident: Incident) -> None:
     layer = get_channel_layer()
     for message in messages:
         await layer.group_send(group, message)
+    # The events go out first; the incident's new state (more to render) follows.
+    state = await sync_to_async(incident_payload)(incident)
+    await layer.group_send(group, {"type": "room.incident", "incident": state})

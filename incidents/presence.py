@@ -25,7 +25,12 @@ def _client() -> redis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = redis.Redis.from_url(settings.REDIS_URL)
+        # Blocking pool: when hundreds join or leave at once, wait for a connection rather
+        # than fail (redis-py caps a plain pool at 100 connections).
+        pool = redis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=200, timeout=10
+        )
+        client = _clients[loop] = redis.Redis(connection_pool=pool)
     return client
 
 

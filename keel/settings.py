@@ -134,7 +134,11 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # socket_timeout=None: the layer waits on Redis with a blocking read for up to
+            # 5 s, which redis-py 8's default 5 s socket timeout turns into a crashed
+            # consumer in every quiet room. max_connections: hundreds of sockets leaving at
+            # once each need a connection to discard their channel.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
             "prefix": "keel:asgi",
             # Bursts (an alert storm, a busy room) must queue rather than drop.
             "capacity": 2000,

@@ -10,7 +10,8 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.test import Client
 
-from incidents import lifecycle
+from incidents import lifecycle, presence
+from incidents.consumers import IncidentRoomConsumer
 from incidents.models import Incident
 from keel.asgi import application
 
@@ -163,3 +164,43 @@ async def test_bad_messages_get_an_error_not_a_crash(cast, message):
     reply = await receive_until(communicator, "error")
     assert reply["detail"]
     await communicator.disconnect()
+
+
+async def test_a_quiet_room_keeps_its_sockets(cast):
+    """Nothing happens for longer than Redis clients time out by default (5 s); the next
+    change still arrives."""
+    incident = await sync_to_async(declare)(cast)
+    communicator = await room(incident, cast.viewer)
+    await connect_and_hello(communicator, after=incident.last_seq)
+    await asyncio.sleep(6.5)
+    await sync_to_async(lifecycle.add_note)(incident, cast.responder, "Still here?")
+    event = (await receive_until(communicator, "event"))["event"]
+    assert event["body"] == "Still here?"
+    await communicator.disconnect()
+
+
+async def test_a_socket_that_fails_mid_send_still_leaves_the_room(cast, monkeypatch):
+    """The browser vanished while the server was writing to it: the consumer ends without
+    disconnect(), and must still leave the group and the presence list."""
+    incident = await sync_to_async(declare)(cast)
+    watcher = await room(incident, cast.responder)
+    await connect_and_hello(watcher)
+    leaver = await room(incident, cast.viewer)
+    await connect_and_hello(leaver, after=incident.last_seq)
+    assert [p["name"] for p in await presence.present(incident.pk)] == ["Responder", "Viewer"]
+
+    original = IncidentRoomConsumer.room_event
+
+    async def browser_gone(self, message):
+        if self.scope["user"].email == "viewer@example.com":
+            raise ConnectionResetError("the browser went away")
+        await original(self, message)
+
+    monkeypatch.setattr(IncidentRoomConsumer, "room_event", browser_gone)
+    await sync_to_async(lifecycle.add_note)(incident, cast.responder, "Anyone there?")
+    with pytest.raises(ConnectionResetError):
+        await leaver.wait(timeout=TIMEOUT)
+    users = (await receive_until(watcher, "presence"))["users"]
+    assert [u["name"] for u in users] == ["Responder"]
+    assert [p["name"] for p in await presence.present(incident.pk)] == ["Responder"]
+    await watcher.disconnect()
