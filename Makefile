@@ -18,7 +18,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-run: $(VENV)/.installed
+# Local settings for a development checkout (see keel/settings.py); never in production.
+.env:
+	printf 'DEBUG=true\n' > .env
+
+run: $(VENV)/.installed .env
 	$(BIN)/python -m keel.run
 
 # Browser tests drive Debian's Chromium. Install it when missing and we may (root, or
@@ -41,7 +45,7 @@ format: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: $(VENV)/.dev-installed chromium lint migrations-check
+test: $(VENV)/.dev-installed .env chromium lint migrations-check
 	DEBUG=true $(BIN)/python manage.py check
 	# CONN_MAX_AGE=0: connections opened in worker threads close after use, so the test
 	# database can be dropped at the end.

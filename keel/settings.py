@@ -14,6 +14,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# A development checkout keeps DEBUG=true in .env (written by `make run` / `make test`), so
+# plain `manage.py` commands work there. Real environment variables always win; production
+# has no .env and sets everything in the environment.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 
