@@ -19,7 +19,6 @@ from accounts.permissions import (
     can_act_for_team,
     can_edit,
     get_incident_for,
-    incident_role,
     is_incident_admin,
 )
 
@@ -111,7 +110,6 @@ def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "roles": [(IncidentRole(r).label, r, holders) for r, holders in roles.items()],
             "can_edit": can_edit(request.user, incident),
             "is_admin": is_incident_admin(request.user, incident),
-            "my_role": incident_role(request.user, incident),
             "note_form": NoteForm(),
             "status_form": StatusForm(incident=incident),
             "severity_form": SeverityForm(initial={"severity": incident.severity}),
