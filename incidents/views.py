@@ -35,7 +35,8 @@ from .forms import (
     StatusForm,
     StrikeForm,
 )
-from .models import Incident, IncidentRole, Service, Severity, Status
+from .live import role_rows
+from .models import Incident, Service, Severity, Status
 
 PAGE_SIZE = 50
 
@@ -100,14 +101,13 @@ def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
     incident = get_incident_for(request.user, ref)
     incident = Incident.objects.for_list().get(pk=incident.pk)
     events = incident.events.select_related("author", "struck_by").order_by("seq")
-    roles = {role: incident.role_holders(role) for role in IncidentRole.values}
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
             "events": events,
-            "roles": [(IncidentRole(r).label, r, holders) for r, holders in roles.items()],
+            "roles": role_rows(incident),
             "can_edit": can_edit(request.user, incident),
             "is_admin": is_incident_admin(request.user, incident),
             "note_form": NoteForm(),
