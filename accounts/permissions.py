@@ -103,6 +103,13 @@ def is_incident_admin(user: User | AnonymousUser, incident: Any) -> bool:
     return incident_role(user, incident) is Role.ADMIN
 
 
+def may_name_elsewhere(incident: Any) -> bool:
+    """May this incident's ref and title appear on another incident (a merge note, a
+    "duplicate of" link)? Whoever reads the other incident may not be allowed to see this
+    one, so a private incident is never named outside itself."""
+    return not incident.private
+
+
 def visible_incidents_q(user: User | AnonymousUser) -> Q:
     """A filter for the incidents the user may see (mirrors incident_role)."""
     if not user.is_authenticated or not user.is_active:

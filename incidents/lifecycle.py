@@ -26,7 +26,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from accounts.permissions import can_act_for_team, can_edit, is_incident_admin
+from accounts.permissions import (
+    can_act_for_team,
+    can_edit,
+    is_incident_admin,
+    may_name_elsewhere,
+)
 
 from .models import (
     EventKind,
@@ -471,10 +476,19 @@ def merge(incident: Incident, actor: User | None, into: Incident) -> Incident:
                 f"{target.ref} was itself merged into another incident; merge into that one.",
                 allowed=ALLOWED_MOVES[source.status],
             )
-        _move(w, source, Status.MERGED, f"Merged into {target.ref}.")
+        # Each timeline is read by everyone who can see its incident, so it names the other
+        # incident only when that one is not private (may_name_elsewhere).
+        into = target.ref if may_name_elsewhere(target) else None
+        _move(w, source, Status.MERGED, f"Merged into {into or 'a private incident'}.")
         source.merged_into = target
-        w.event(source, EventKind.MERGE, "", {"into": target.ref})
-        w.event(target, EventKind.MERGE, "", {"from": source.ref, "title": source.title})
+        w.event(source, EventKind.MERGE, "", {"into": into})
+        named = may_name_elsewhere(source)
+        w.event(
+            target,
+            EventKind.MERGE,
+            "",
+            {"from": source.ref, "title": source.title} if named else {"from": None},
+        )
     return source
 
 

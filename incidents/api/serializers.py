@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Membership, Team
-from accounts.permissions import can_act_for_team
+from accounts.permissions import can_act_for_team, can_view, may_name_elsewhere
 from incidents import lifecycle
 from incidents.markdown import render_markdown
 from incidents.models import (
@@ -182,7 +182,14 @@ class IncidentSerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_merged_into(self, incident) -> str | None:
-        return incident.merged_into.ref if incident.merged_into_id else None
+        """The kept incident's ref, for those who may see it (a private one stays hidden)."""
+        if not incident.merged_into_id:
+            return None
+        target = incident.merged_into
+        request = self.context.get("request")
+        if may_name_elsewhere(target) or (request and can_view(request.user, target)):
+            return target.ref
+        return None
 
     def get_allowed_moves(self, incident) -> list[str]:
         return lifecycle.ALLOWED_MOVES[incident.status]
