@@ -26,13 +26,10 @@ run: $(VENV)/.installed .env
 	$(BIN)/python -m keel.run
 
 # Browser tests drive Debian's Chromium. Install it when missing and we may (root, or
-# password-less sudo); otherwise the browser tests are skipped with a message saying so.
+# password-less sudo), waiting for the package manager's lock if another install holds it;
+# otherwise the browser tests are skipped with a message saying so.
 chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "chromium is not installed and cannot be installed here: browser tests will be skipped"; fi; \
-	fi
+	@bash .ci/install-chromium $(CHROMIUM)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
