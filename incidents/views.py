@@ -75,6 +75,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def declare(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and not can_act_for_team(request.user, None, Role.RESPONDER):
+        raise PermissionDenied("Only responders may declare incidents.")
     form = DeclareForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -93,7 +95,9 @@ def declare(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{incident.ref} declared. You are its commander.")
             return redirect(incident)
-    return render(request, "incidents/declare.html", {"form": form})
+    # A refused declaration says so in its status too, not only on the page.
+    status = 400 if form.is_bound else 200
+    return render(request, "incidents/declare.html", {"form": form}, status=status)
 
 
 @login_required

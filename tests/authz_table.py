@@ -1,24 +1,32 @@
-"""The authorization table: every endpoint, for every kind of person -> the status code.
+"""The authorization table: every endpoint, for every kind of person -> the status code, and
+what that person would notice.
 
 Each row acts on a *private* incident of the team "Ops" (see tests/helpers.py): the
 viewer, responder and admin are Ops members; the outsider responds for another team and
-must not even learn the incident exists. Later features add their rows here.
+must not even learn the incident exists. A write row names its `effect`, a check that is
+false before the request and true once the write has happened: an allowed person's request
+must make it true, and a refused person's request must change nothing at all (the whole
+database snapshot in tests/test_authorization.py). A read row may name what it `shows`, text
+that the people in `sees` find in the answer and nobody else does. Later features add their
+rows here; tests/test_authorization.py fails when a route the URL resolver serves is missing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from incidents import lifecycle
-from incidents.models import IncidentRole, Service, Status
+from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
 
-from .helpers import Cast, declare
+from .helpers import PASSWORD, Cast, declare
 
 PEOPLE = ["anonymous", "viewer", "responder", "admin", "outsider"]
+TEAM = {"viewer", "responder", "admin"}
+SIGNED_IN = {"viewer", "responder", "admin", "outsider"}
 
 READ = {"anonymous": 401, "viewer": 200, "responder": 200, "admin": 200, "outsider": 404}
 WRITE = {"anonymous": 401, "viewer": 403, "responder": 200, "admin": 200, "outsider": 404}
@@ -27,7 +35,10 @@ PAGE_READ = {**READ, "anonymous": 302}
 PAGE_WRITE = {**WRITE, "anonymous": 302, "responder": 302, "admin": 302}
 OPEN_TO_SIGNED_IN = {"anonymous": 401, "viewer": 200, "responder": 200, "admin": 200,
                      "outsider": 200}  # fmt: skip
+PAGE_OPEN_TO_SIGNED_IN = {**OPEN_TO_SIGNED_IN, "anonymous": 302}
 PUBLIC = dict.fromkeys(PEOPLE, 200)
+
+INCIDENT_TITLE = "Checkout errors"  # the private incident's title (tests/helpers.declare)
 
 
 @dataclass
@@ -39,12 +50,16 @@ class Endpoint:
     body: Callable[[SimpleNamespace], dict[str, Any]] = lambda ctx: {}
     status: str = Status.INVESTIGATING  # the state the incident is in first
     page: bool = False  # a browser page (session, form posts) rather than the API
-    extra: dict[str, int] = field(default_factory=dict)
+    # Writes: true once the write has happened (false before it).
+    effect: Callable[[SimpleNamespace], bool] | None = None
+    # Reads: text that the people in `sees` find in the answer, and nobody else.
+    shows: Callable[[SimpleNamespace], str] | None = None
+    sees: frozenset[str] | None = None  # default: everyone whose status code is < 400
 
 
 def setup(cast: Cast, status: str) -> SimpleNamespace:
     """A private incident in `status` with a note by the responder, another incident to
-    merge into, a service of the team, and a token of the person's own."""
+    merge into, a service of the team, and a token of a staff member's."""
     incident = declare(cast, private=True, actor=None)
     if status != Status.TRIGGERED:
         lifecycle.acknowledge(incident, cast.responder)
@@ -54,36 +69,113 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
         lifecycle.set_status(incident, cast.responder, status)
     keeper = declare(cast, private=True, title="Keeper")
     service = Service.objects.create(name="payments-api", team=cast.team)
+    others_token, _raw = ApiToken.issue(cast.staff, "staff's deploy script")
     return SimpleNamespace(
-        ref=incident.ref, note_seq=note.seq, into=keeper.ref, service=service.pk, cast=cast
+        ref=incident.ref,
+        pk=incident.pk,
+        note_seq=note.seq,
+        into=keeper.ref,
+        service=service.pk,
+        others_token=others_token.pk,
+        cast=cast,
+        user=None,  # the person making the request; set by the test
     )
 
 
+# --- What people notice --------------------------------------------------------------------
+
+
+def incident(ctx: SimpleNamespace) -> Incident:
+    return Incident.objects.get(pk=ctx.pk)
+
+
+def has_event(ctx: SimpleNamespace, kind: str, **data: Any) -> bool:
+    events = TimelineEvent.objects.filter(incident_id=ctx.pk, kind=kind)
+    return events.filter(**{f"data__{key}": value for key, value in data.items()}).exists()
+
+
+def has_note(ctx: SimpleNamespace, body: str) -> bool:
+    return TimelineEvent.objects.filter(incident_id=ctx.pk, kind="note", body=body).exists()
+
+
+def status_is(status: str) -> Callable[[SimpleNamespace], bool]:
+    return lambda ctx: incident(ctx).status == status
+
+
+def holds(ctx: SimpleNamespace, email: str, role: str) -> bool:
+    return incident(ctx).roles.filter(user__email=email, role=role).exists()
+
+
 def own_token_id(ctx: SimpleNamespace) -> int:
-    """The token the client authenticates with (anonymous has none: any id will do)."""
+    """The token the client authenticates with (anonymous has none: someone else's, then)."""
     newest = ApiToken.objects.filter(name="tests").order_by("-pk").first()
-    return newest.pk if newest else 1
+    return newest.pk if newest else ctx.others_token
+
+
+def revoked(pk: int) -> bool:
+    return ApiToken.objects.filter(pk=pk, revoked_at__isnull=False).exists()
+
+
+def own_page_token(ctx: SimpleNamespace) -> int:
+    """A token of the person's own, made for the page row (anonymous: someone else's)."""
+    if ctx.user is None:
+        return ctx.others_token
+    token = ApiToken.objects.filter(user=ctx.user, name="page token").first()
+    if token is None:
+        token, _raw = ApiToken.issue(ctx.user, "page token")
+    return token.pk
+
+
+def time_zone_is(zone: str) -> Callable[[SimpleNamespace], bool]:
+    return lambda ctx: ctx.user is not None and User.objects.get(pk=ctx.user.pk).time_zone == zone
+
+
+def signed_out(ctx: SimpleNamespace) -> bool:
+    return ctx.client.get("/incidents/").status_code == 302
+
+
+def password_changed(ctx: SimpleNamespace) -> bool:
+    return ctx.user is not None and User.objects.get(pk=ctx.user.pk).check_password(
+        "n3w-Pa55-phrase"
+    )
 
 
 inc = "/api/v1/incidents/"
+page = "/incidents/"
 ENDPOINTS: list[Endpoint] = [
     # --- incidents
-    Endpoint("list incidents", "get", lambda c: inc, OPEN_TO_SIGNED_IN),
+    Endpoint(
+        "list incidents",
+        "get",
+        lambda c: inc,
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: INCIDENT_TITLE,
+        sees=frozenset(TEAM),
+    ),
     Endpoint(
         "declare",
         "post",
         lambda c: inc,
         {**CREATE, "outsider": 403},
         body=lambda c: {"title": "Queue backlog", "severity": "SEV3", "team": c.cast.team.pk},
+        effect=lambda c: Incident.objects.filter(title="Queue backlog").exists(),
     ),
-    Endpoint("retrieve", "get", lambda c: f"{inc}{c.ref}/", READ),
-    Endpoint("edit", "patch", lambda c: f"{inc}{c.ref}/", WRITE, body=lambda c: {"title": "New"}),
+    Endpoint("retrieve", "get", lambda c: f"{inc}{c.ref}/", READ, shows=lambda c: INCIDENT_TITLE),
+    Endpoint(
+        "edit",
+        "patch",
+        lambda c: f"{inc}{c.ref}/",
+        WRITE,
+        body=lambda c: {"title": "New"},
+        effect=lambda c: incident(c).title == "New",
+    ),
     Endpoint(
         "acknowledge",
         "post",
         lambda c: f"{inc}{c.ref}/acknowledge/",
         WRITE,
         status=Status.TRIGGERED,
+        effect=status_is(Status.INVESTIGATING),
     ),
     Endpoint(
         "status",
@@ -91,6 +183,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"{inc}{c.ref}/status/",
         WRITE,
         body=lambda c: {"status": "identified"},
+        effect=status_is(Status.IDENTIFIED),
     ),
     Endpoint(
         "severity",
@@ -98,6 +191,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"{inc}{c.ref}/severity/",
         WRITE,
         body=lambda c: {"severity": "SEV1"},
+        effect=lambda c: incident(c).severity == "SEV1",
     ),
     Endpoint(
         "assign role",
@@ -105,6 +199,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"{inc}{c.ref}/roles/",
         WRITE,
         body=lambda c: {"role": "scribe", "user": "viewer@example.com"},
+        effect=lambda c: holds(c, "viewer@example.com", "scribe"),
     ),
     Endpoint(
         "unassign role",
@@ -112,6 +207,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"{inc}{c.ref}/unassign/",
         WRITE,
         body=lambda c: {"role": "commander", "user": "responder@example.com"},
+        effect=lambda c: not holds(c, "responder@example.com", "commander"),
     ),
     Endpoint(
         "add note",
@@ -119,6 +215,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"{inc}{c.ref}/notes/",
         CREATE,
         body=lambda c: {"body": "Saw 502s"},
+        effect=lambda c: has_note(c, "Saw 502s"),
     ),
     Endpoint(
         "strike note",
@@ -126,22 +223,60 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"{inc}{c.ref}/strike/",
         WRITE,
         body=lambda c: {"seq": c.note_seq},
+        effect=lambda c: has_event(c, "strike", seq=c.note_seq),
     ),
-    Endpoint("resolve", "post", lambda c: f"{inc}{c.ref}/resolve/", WRITE),
-    Endpoint("decline", "post", lambda c: f"{inc}{c.ref}/decline/", WRITE),
-    Endpoint("reopen", "post", lambda c: f"{inc}{c.ref}/reopen/", WRITE, status=Status.RESOLVED),
     Endpoint(
-        "merge", "post", lambda c: f"{inc}{c.ref}/merge/", WRITE, body=lambda c: {"into": c.into}
+        "resolve",
+        "post",
+        lambda c: f"{inc}{c.ref}/resolve/",
+        WRITE,
+        effect=status_is(Status.RESOLVED),
     ),
-    Endpoint("timeline", "get", lambda c: f"{inc}{c.ref}/timeline/", READ),
+    Endpoint(
+        "decline",
+        "post",
+        lambda c: f"{inc}{c.ref}/decline/",
+        WRITE,
+        effect=status_is(Status.DECLINED),
+    ),
+    Endpoint(
+        "reopen",
+        "post",
+        lambda c: f"{inc}{c.ref}/reopen/",
+        WRITE,
+        status=Status.RESOLVED,
+        effect=status_is(Status.INVESTIGATING),
+    ),
+    Endpoint(
+        "merge",
+        "post",
+        lambda c: f"{inc}{c.ref}/merge/",
+        WRITE,
+        body=lambda c: {"into": c.into},
+        effect=status_is(Status.MERGED),
+    ),
+    Endpoint(
+        "timeline",
+        "get",
+        lambda c: f"{inc}{c.ref}/timeline/",
+        READ,
+        shows=lambda c: "Checked the load balancer",
+    ),
     # --- services, teams, people, tokens
-    Endpoint("list services", "get", lambda c: "/api/v1/services/", OPEN_TO_SIGNED_IN),
+    Endpoint(
+        "list services",
+        "get",
+        lambda c: "/api/v1/services/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "payments-api",
+    ),
     Endpoint(
         "add service",
         "post",
         lambda c: "/api/v1/services/",
         {**CREATE, "viewer": 400, "outsider": 400},
         body=lambda c: {"name": "new-service", "team": c.cast.team.pk},
+        effect=lambda c: Service.objects.filter(name="new-service", team=c.cast.team).exists(),
     ),
     Endpoint(
         "edit service",
@@ -149,72 +284,310 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"/api/v1/services/{c.service}/",
         {**WRITE, "outsider": 403},
         body=lambda c: {"description": "Takes payments"},
+        effect=lambda c: Service.objects.get(pk=c.service).description == "Takes payments",
     ),
     Endpoint(
-        "service detail", "get", lambda c: f"/api/v1/services/{c.service}/", OPEN_TO_SIGNED_IN
+        "service detail",
+        "get",
+        lambda c: f"/api/v1/services/{c.service}/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "payments-api",
     ),
-    Endpoint("list teams", "get", lambda c: "/api/v1/teams/", OPEN_TO_SIGNED_IN),
-    Endpoint("team detail", "get", lambda c: f"/api/v1/teams/{c.cast.team.pk}/", OPEN_TO_SIGNED_IN),
-    Endpoint("me", "get", lambda c: "/api/v1/me/", OPEN_TO_SIGNED_IN),
+    Endpoint(
+        "list teams",
+        "get",
+        lambda c: "/api/v1/teams/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "viewer@example.com",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "team detail",
+        "get",
+        lambda c: f"/api/v1/teams/{c.cast.team.pk}/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "viewer@example.com",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "me",
+        "get",
+        lambda c: "/api/v1/me/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: c.user.email if c.user else "@example.com",
+    ),
     Endpoint(
         "edit me",
         "patch",
         lambda c: "/api/v1/me/",
         OPEN_TO_SIGNED_IN,
         body=lambda c: {"time_zone": "Europe/Berlin"},
+        effect=time_zone_is("Europe/Berlin"),
     ),
-    Endpoint("list tokens", "get", lambda c: "/api/v1/tokens/", OPEN_TO_SIGNED_IN),
+    Endpoint(
+        "list tokens",
+        "get",
+        lambda c: "/api/v1/tokens/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: '"tests"',
+    ),
     Endpoint(
         "create token",
         "post",
         lambda c: "/api/v1/tokens/",
-        {**OPEN_TO_SIGNED_IN, **dict.fromkeys(["viewer", "responder", "admin", "outsider"], 201)},
+        {**OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 201)},
         body=lambda c: {"name": "ci"},
+        effect=lambda c: (
+            c.user is not None and ApiToken.objects.filter(user=c.user, name="ci").exists()
+        ),
     ),
     Endpoint(
         "revoke own token",
         "delete",
         lambda c: f"/api/v1/tokens/{own_token_id(c)}/",
-        {**OPEN_TO_SIGNED_IN, **dict.fromkeys(["viewer", "responder", "admin", "outsider"], 204)},
+        {**OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 204)},
+        effect=lambda c: revoked(own_token_id(c)),
     ),
-    Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC),
-    Endpoint("liveness", "get", lambda c: "/healthz", PUBLIC),
+    Endpoint(
+        "revoke someone else's token",
+        "delete",
+        lambda c: f"/api/v1/tokens/{c.others_token}/",
+        {**OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 404)},
+        effect=lambda c: revoked(c.others_token),
+    ),
+    Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC, shows=lambda c: "openapi"),
+    Endpoint("API docs", "get", lambda c: "/api/docs/", PUBLIC, shows=lambda c: "swagger"),
+    Endpoint("liveness", "get", lambda c: "/healthz", PUBLIC, shows=lambda c: "ok"),
+    Endpoint("readiness", "get", lambda c: "/readyz", PUBLIC, shows=lambda c: "ok"),
     # --- browser pages
+    Endpoint("home", "get", lambda c: "/", dict.fromkeys(PEOPLE, 302), page=True),
     Endpoint(
         "incident list page",
         "get",
-        lambda c: "/incidents/",
-        PAGE_READ | {"outsider": 200},
+        lambda c: page,
+        PAGE_OPEN_TO_SIGNED_IN,
         page=True,
+        shows=lambda c: INCIDENT_TITLE,
+        sees=frozenset(TEAM),
     ),
     Endpoint(
-        "declare page", "get", lambda c: "/incidents/new/", PAGE_READ | {"outsider": 200}, page=True
+        "declare page",
+        "get",
+        lambda c: f"{page}new/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "Declare an incident",
     ),
-    Endpoint("incident page", "get", lambda c: f"/incidents/{c.ref}/", PAGE_READ, page=True),
+    Endpoint(
+        "declare form",
+        "post",
+        lambda c: f"{page}new/",
+        {**PAGE_OPEN_TO_SIGNED_IN, "viewer": 403, "outsider": 400, "responder": 302, "admin": 302},
+        body=lambda c: {"title": "From the form", "severity": "SEV3", "team": c.cast.team.pk},
+        page=True,
+        effect=lambda c: Incident.objects.filter(title="From the form").exists(),
+    ),
+    Endpoint(
+        "incident page",
+        "get",
+        lambda c: f"{page}{c.ref}/",
+        PAGE_READ,
+        page=True,
+        shows=lambda c: INCIDENT_TITLE,
+    ),
     Endpoint(
         "note form",
         "post",
-        lambda c: f"/incidents/{c.ref}/note/",
+        lambda c: f"{page}{c.ref}/note/",
         PAGE_WRITE,
         body=lambda c: {"body": "From the page"},
         page=True,
+        effect=lambda c: has_note(c, "From the page"),
     ),
     Endpoint(
         "status form",
         "post",
-        lambda c: f"/incidents/{c.ref}/status/",
+        lambda c: f"{page}{c.ref}/status/",
         PAGE_WRITE,
         body=lambda c: {"status": "identified"},
         page=True,
+        effect=status_is(Status.IDENTIFIED),
     ),
     Endpoint(
-        "services page", "get", lambda c: "/services/", PAGE_READ | {"outsider": 200}, page=True
+        "severity form",
+        "post",
+        lambda c: f"{page}{c.ref}/severity/",
+        PAGE_WRITE,
+        body=lambda c: {"severity": "SEV1"},
+        page=True,
+        effect=lambda c: incident(c).severity == "SEV1",
+    ),
+    Endpoint(
+        "assign form",
+        "post",
+        lambda c: f"{page}{c.ref}/assign/",
+        PAGE_WRITE,
+        body=lambda c: {"role": "scribe", "user": c.cast.viewer.pk},
+        page=True,
+        effect=lambda c: holds(c, "viewer@example.com", "scribe"),
+    ),
+    Endpoint(
+        "unassign form",
+        "post",
+        lambda c: f"{page}{c.ref}/unassign/",
+        PAGE_WRITE,
+        body=lambda c: {"role": "commander", "user": c.cast.responder.pk},
+        page=True,
+        effect=lambda c: not holds(c, "responder@example.com", "commander"),
+    ),
+    Endpoint(
+        "acknowledge button",
+        "post",
+        lambda c: f"{page}{c.ref}/acknowledge/",
+        PAGE_WRITE,
+        status=Status.TRIGGERED,
+        page=True,
+        effect=status_is(Status.INVESTIGATING),
+    ),
+    Endpoint(
+        "reopen button",
+        "post",
+        lambda c: f"{page}{c.ref}/reopen/",
+        PAGE_WRITE,
+        status=Status.RESOLVED,
+        page=True,
+        effect=status_is(Status.INVESTIGATING),
+    ),
+    Endpoint(
+        "strike form",
+        "post",
+        lambda c: f"{page}{c.ref}/strike/",
+        PAGE_WRITE,
+        body=lambda c: {"seq": c.note_seq, "reason": "Wrong host"},
+        page=True,
+        effect=lambda c: has_event(c, "strike", seq=c.note_seq),
+    ),
+    Endpoint(
+        "edit form",
+        "post",
+        lambda c: f"{page}{c.ref}/edit/",
+        PAGE_WRITE,
+        body=lambda c: {"title": "Renamed on the page", "summary": ""},
+        page=True,
+        effect=lambda c: incident(c).title == "Renamed on the page",
+    ),
+    Endpoint(
+        "merge form",
+        "post",
+        lambda c: f"{page}{c.ref}/merge/",
+        PAGE_WRITE,
+        body=lambda c: {"into": c.into},
+        page=True,
+        effect=status_is(Status.MERGED),
+    ),
+    Endpoint(
+        "services page",
+        "get",
+        lambda c: "/services/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "payments-api",
+    ),
+    Endpoint(
+        "add service form",
+        "post",
+        lambda c: "/services/",
+        {**PAGE_OPEN_TO_SIGNED_IN, "viewer": 403, "outsider": 403, "responder": 302, "admin": 302},
+        body=lambda c: {"name": "page-service", "team": c.cast.team.pk},
+        page=True,
+        effect=lambda c: Service.objects.filter(name="page-service").exists(),
+    ),
+    # --- accounts pages
+    Endpoint(
+        "login page",
+        "get",
+        lambda c: "/accounts/login/",
+        {**dict.fromkeys(SIGNED_IN, 302), "anonymous": 200},
+        page=True,
+        shows=lambda c: "Log in to Keel",
+        sees=frozenset({"anonymous"}),
+    ),
+    Endpoint(
+        "log out",
+        "post",
+        lambda c: "/accounts/logout/",
+        dict.fromkeys(PEOPLE, 302),
+        page=True,
+        effect=signed_out,
     ),
     Endpoint(
         "profile page",
         "get",
         lambda c: "/accounts/profile/",
-        PAGE_READ | {"outsider": 200},
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: c.user.email if c.user else "@example.com",
+    ),
+    Endpoint(
+        "profile form",
+        "post",
+        lambda c: "/accounts/profile/",
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        body=lambda c: {"save_profile": "", "display_name": "Someone", "time_zone": "Asia/Tokyo"},
+        page=True,
+        effect=time_zone_is("Asia/Tokyo"),
+    ),
+    Endpoint(
+        "create token form",
+        "post",
+        lambda c: "/accounts/profile/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        body=lambda c: {"create_token": "", "name": "from the page"},
+        page=True,
+        effect=lambda c: ApiToken.objects.filter(name="from the page").exists(),
+    ),
+    Endpoint(
+        "revoke own token form",
+        "post",
+        lambda c: f"/accounts/tokens/{own_page_token(c)}/revoke/",
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        page=True,
+        effect=lambda c: revoked(own_page_token(c)),
+    ),
+    Endpoint(
+        "revoke someone else's token form",
+        "post",
+        lambda c: f"/accounts/tokens/{c.others_token}/revoke/",
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 404)},
+        page=True,
+        effect=lambda c: revoked(c.others_token),
+    ),
+    Endpoint(
+        "password page",
+        "get",
+        lambda c: "/accounts/password/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "new_password1",
+    ),
+    Endpoint(
+        "password form",
+        "post",
+        lambda c: "/accounts/password/",
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        body=lambda c: {
+            "old_password": PASSWORD,
+            "new_password1": "n3w-Pa55-phrase",
+            "new_password2": "n3w-Pa55-phrase",
+        },
+        page=True,
+        effect=password_changed,
+    ),
+    Endpoint(
+        "password changed page",
+        "get",
+        lambda c: "/accounts/password/done/",
+        PAGE_OPEN_TO_SIGNED_IN,
         page=True,
     ),
 ]

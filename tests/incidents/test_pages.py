@@ -49,7 +49,7 @@ def test_declaring_from_the_form(cast, signed_in, service):
 
 def test_declare_form_shows_field_errors(cast, signed_in):
     response = signed_in.post("/incidents/new/", {"title": "", "severity": "SEV2"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "This field is required" in response.content.decode()
     assert not Incident.objects.exists()
 
