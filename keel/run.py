@@ -62,6 +62,8 @@ def main() -> None:
     os.environ.setdefault("PORT", "8000")
     os.environ.setdefault("HOST", "127.0.0.1")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    # On a laptop the webhook receivers people try first are on the laptop too.
+    os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE", "true")
     # The Procfile names uvicorn and celery: find the ones in this virtualenv first.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # SIGTERM stops the stack the way Ctrl-C does.

@@ -259,6 +259,13 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # SECURE_HSTS_PRELOAD is a deliberate opt-in: preload lists are hard to leave.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# --- Outbound HTTP (incidents/outbound.py): pages to webhooks, chat messages.
+# Deliveries to private, loopback and link-local addresses are refused unless allowed (a
+# receiver inside your own network; `make run` and the tests allow it).
+OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
+OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
+OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)
+
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]

@@ -47,6 +47,7 @@ class AsgiServer:
             DEBUG="true",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             CONN_MAX_AGE="0",
+            OUTBOUND_ALLOW_PRIVATE="true",  # the tests' receivers listen on 127.0.0.1
         )
         uvicorn = Path(sys.executable).with_name("uvicorn")
         self.process = subprocess.Popen(

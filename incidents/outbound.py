@@ -1,0 +1,173 @@
+"""The one way HTTP leaves Keel: pages to webhooks, chat messages, `response_url` replies.
+
+Every delivery is a POST of a payload that its destination module built in a pure function.
+This module only carries it and says how it went, so that callers (Celery tasks) can decide
+what to do next without knowing HTTP:
+
+- `delivered`: a 2xx answer;
+- `retry`: worth trying again later (a timeout, a connection failure, 408, 425, 429, a 5xx),
+  with `retry_after` when the receiver said when (Retry-After);
+- `failed`: trying again will not help (another 4xx, a redirect, a refused destination, a
+  malformed URL).
+
+Safety: redirects are never followed (a 3xx is a failure: a receiver that moved must be
+reconfigured, and a redirect could point anywhere). Destinations that resolve to private,
+loopback, link-local or otherwise non-public addresses are refused unless
+OUTBOUND_ALLOW_PRIVATE is set (tests and `make run` set it). The name is resolved once,
+checked, and the connection goes to that checked address (the Host header and TLS name stay
+the original), so a DNS answer that changes between the check and the connection cannot
+smuggle a request inside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Keel (incident response; +https://github.com/keel)"
+RETRYABLE_STATUS = {408, 425, 429}
+MAX_RETRY_AFTER = timedelta(hours=1)
+
+Outcome = Literal["delivered", "retry", "failed"]
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    detail: str  # a sentence for the timeline and the logs
+    status_code: int | None = None
+    retry_after: timedelta | None = None  # only with outcome "retry", when the receiver said
+
+    @property
+    def delivered(self) -> bool:
+        return self.outcome == "delivered"
+
+
+class RefusedDestination(Exception):
+    """A URL Keel will not send to (answered as a permanent failure)."""
+
+
+def signature(body: bytes, secret: str) -> str:
+    """`sha256=<hex HMAC-SHA256 of the body>`, as receivers of Keel's webhooks verify it."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_destination(url: str) -> tuple[str, str, str]:
+    """Validate `url` and resolve its host. Returns (the url with the checked address in
+    place of the name, the Host header to send, the name for TLS). Raises RefusedDestination
+    with a reason."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise RefusedDestination(f"{url!r} is not a valid URL ({exc}).") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RefusedDestination(f"{url!r} is not an http(s) URL.")
+    if parts.username or parts.password:
+        raise RefusedDestination("URLs with a user name or password are not sent to.")
+    host = parts.hostname
+    try:
+        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
+    except (socket.gaierror, UnicodeError) as exc:
+        raise RefusedDestination(f"{host} does not resolve ({exc}).") from None
+    addresses = sorted({info[4][0].split("%", 1)[0] for info in infos})
+    if not settings.OUTBOUND_ALLOW_PRIVATE:
+        for address in addresses:
+            if not ipaddress.ip_address(address).is_global:
+                raise RefusedDestination(
+                    f"{host} resolves to {address}, a private or local address; set "
+                    "OUTBOUND_ALLOW_PRIVATE=true to allow deliveries inside your network."
+                )
+    address = addresses[0]
+    netloc = f"[{address}]" if ":" in address else address
+    if port:
+        netloc += f":{port}"
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return pinned, parts.netloc, host
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = when - datetime.now(UTC)
+    return max(timedelta(0), min(delay, MAX_RETRY_AFTER))
+
+
+def classify(response: httpx.Response) -> Result:
+    code = response.status_code
+    if 200 <= code < 300:
+        return Result("delivered", f"Delivered ({code}).", code)
+    if code in RETRYABLE_STATUS or code >= 500:
+        return Result(
+            "retry",
+            f"The receiver answered {code}; will try again.",
+            code,
+            _retry_after(response.headers.get("Retry-After")),
+        )
+    if 300 <= code < 400:
+        where = response.headers.get("Location", "elsewhere")
+        return Result("failed", f"The receiver redirects ({code}) to {where}; fix the URL.", code)
+    return Result("failed", f"The receiver refused it ({code}).", code)
+
+
+def post_json(
+    url: str,
+    payload: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    secret: str | None = None,
+    body: bytes | None = None,
+) -> Result:
+    """POST `payload` as JSON to `url` and say how it went. With `secret`, the body is signed
+    in X-Keel-Signature-256. Never raises for anything the network or receiver does."""
+    data = body if body is not None else json.dumps(payload, separators=(",", ":")).encode()
+    try:
+        target, host_header, host = check_destination(url)
+    except RefusedDestination as exc:
+        return Result("failed", str(exc))
+    sent_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    sent_headers["Host"] = host_header
+    sent_headers.update(headers or {})
+    if secret:
+        sent_headers["X-Keel-Signature-256"] = signature(data, secret)
+    timeout = httpx.Timeout(
+        settings.OUTBOUND_READ_TIMEOUT, connect=settings.OUTBOUND_CONNECT_TIMEOUT
+    )
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            response = client.post(
+                target, content=data, headers=sent_headers, extensions={"sni_hostname": host}
+            )
+    except httpx.TimeoutException:
+        return Result("retry", f"{host} did not answer in time; will try again.")
+    except httpx.TransportError as exc:
+        return Result(
+            "retry", f"Could not reach {host} ({exc.__class__.__name__}); will try again."
+        )
+    result = classify(response)
+    log.info("outbound POST to %s: %s", host, result.detail)
+    return result
