@@ -536,6 +536,33 @@ def unassign_role(incident: Incident, actor: User | None, role: str, user: User)
     return incident
 
 
+# --- What capabilities record ----------------------------------------------------------------
+
+
+def record(
+    incident: Incident,
+    actor: User | None,
+    kind: str,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    *,
+    occurred_at: datetime | None = None,
+) -> TimelineEvent:
+    """Append an event that a capability reports without changing the incident's state: an
+    alert fired or resolved, a page went out or failed, a reminder, a postmortem step. State
+    changes (acknowledge, resolve …) have functions of their own above."""
+    if kind not in EventKind.capability_kinds():
+        raise LifecycleError(
+            f"{kind!r} is not an event capabilities record; use one of: "
+            f"{', '.join(EventKind.capability_kinds())}.",
+            field="kind",
+        )
+    body = _text(body, "body", MAX_NOTE, required=False)
+    with _writing(actor) as w:
+        incident = w.lock(incident)
+        return w.event(incident, kind, body, data or {}, occurred_at=occurred_at)
+
+
 # --- Notes ---------------------------------------------------------------------------------
 
 

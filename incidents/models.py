@@ -254,6 +254,13 @@ class EventKind(models.TextChoices):
     PAGE = "page", "Page"
     CHAT = "chat", "Chat"
     POSTMORTEM = "postmortem", "Postmortem"
+    REMINDER = "reminder", "Reminder"
+
+    @classmethod
+    def capability_kinds(cls) -> list[str]:
+        """Events that capability apps record about an incident without changing its state
+        (lifecycle.record); every other kind is written by its own lifecycle function."""
+        return [cls.ALERT, cls.PAGE, cls.CHAT, cls.POSTMORTEM, cls.REMINDER]
 
 
 class TimelineEvent(models.Model):

@@ -266,3 +266,22 @@ def test_a_refused_change_leaves_no_trace(cast):
         lifecycle.set_status(incident, cast.responder, Status.MONITORING)
     incident.refresh_from_db()
     assert (incident.events.count(), incident.last_seq) == before
+
+
+def test_capabilities_record_events_without_changing_state(cast):
+    incident = declare(cast)
+    before = Incident.objects.get(pk=incident.pk)
+    event = lifecycle.record(incident, None, "alert", "HighErrorRate fired", {"count": 1})
+    after = Incident.objects.get(pk=incident.pk)
+    assert (event.seq, event.kind, event.author, event.data) == (
+        before.last_seq + 1, "alert", None, {"count": 1}
+    )  # fmt: skip
+    assert after.status == before.status and after.last_seq == event.seq
+
+
+def test_record_refuses_kinds_that_have_their_own_function(cast):
+    incident = declare(cast)
+    with pytest.raises(lifecycle.LifecycleError, match="not an event capabilities record"):
+        lifecycle.record(incident, cast.responder, "status", "", {"to": "resolved"})
+    with pytest.raises(PermissionDenied):
+        lifecycle.record(incident, cast.viewer, "page", "Paged someone")
