@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -48,6 +50,24 @@ def validate_boolean(raw: str) -> None:
         raise ValidationError("%(value)s is not true or false.", params={"value": _quoted(raw)})
 
 
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, handed to the database in UTC: Python accepts offsets up to a day
+    (-18:15) that PostgreSQL refuses, and a time near year 1 or 9999 may not convert."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("That time is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class IncidentFilter(django_filters.FilterSet):
     status = django_filters.CharFilter(
         method="filter_status",
@@ -67,8 +87,8 @@ class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", max_length=200, help_text="Text in the ref, title or summary."
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Incident

@@ -23,6 +23,18 @@ def _first_message(errors) -> str:
     return str(errors)
 
 
+def _messages(errors) -> list[str]:
+    """A field's messages as a flat list: errors inside a list or an object (the third
+    service, the label "region") are prefixed with where they are, "2: No service ..."."""
+    if isinstance(errors, dict):
+        return [
+            f"{key}: {message}" for key, value in errors.items() for message in _messages(value)
+        ]
+    if isinstance(errors, list):
+        return [message for item in errors for message in _messages(item)]
+    return [str(errors)]
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         return Response(
@@ -45,6 +57,7 @@ def exception_handler(exc, context):
         errors = response.data
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}
+        errors = {str(field): _messages(value) for field, value in errors.items()}
         response.data = {"detail": _first_message(errors), "errors": errors}
     return response
 

@@ -172,10 +172,12 @@ class MetricsSerializer(serializers.Serializer):
 
 class IncidentSerializer(ModelSerializer):
     ref = serializers.CharField(read_only=True)
-    team = TeamBriefSerializer(read_only=True)
+    team = TeamBriefSerializer(read_only=True, allow_null=True)
     services = ServiceBriefSerializer(source="service_list", many=True, read_only=True)
     roles = RoleAssignmentSerializer(source="role_list", many=True, read_only=True)
-    declared_by = UserSummarySerializer(read_only=True)
+    declared_by = UserSummarySerializer(
+        read_only=True, allow_null=True, help_text="Null when the system declared it."
+    )
     merged_into = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()
@@ -300,8 +302,10 @@ class MergeSerializer(serializers.Serializer):
 
 
 class TimelineEventSerializer(ModelSerializer):
-    author = UserSummarySerializer(read_only=True)
-    struck_by = UserSummarySerializer(read_only=True)
+    author = UserSummarySerializer(
+        read_only=True, allow_null=True, help_text="Null for the system (alerts, tasks)."
+    )
+    struck_by = UserSummarySerializer(read_only=True, allow_null=True)
     body_html = serializers.SerializerMethodField()
 
     class Meta:

@@ -486,3 +486,13 @@ def test_api_errors_are_always_json(cast, method, path, headers, status):
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "when", ["0662-03-23T08:05:42-18:15", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_list_filters_with_times_postgres_cannot_take_are_a_400_or_work(cast, when):
+    declare(cast)
+    response = api_client(cast.responder).get(f"/api/v1/incidents/?created_after={quote(when)}")
+    assert response.status_code in (200, 400)
+    assert response["Content-Type"] == "application/json"
