@@ -125,4 +125,4 @@ def test_an_oversize_body_on_the_live_server_is_a_json_413(live_api):
     )
     assert response.status_code == 413
     assert response.headers["Content-Type"].startswith("application/json")
-    assert "larger than" in response.json()["detail"]
+    assert "too large" in response.json()["detail"]

@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
+from keel.errors import TOO_BIG
+
 # Nothing Keel accepts nests deeper than a few levels; this leaves room and stays far
 # below Python's recursion limit for everything that later walks the data.
 MAX_DEPTH = 32
@@ -46,9 +48,7 @@ class JSONParser(parsers.JSONParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise RequestTooLarge(
-                f"The request body is larger than {limit} bytes: send less at a time."
-            )
+            raise RequestTooLarge(TOO_BIG.format(limit=limit))
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             data = json.loads(raw.decode(encoding), parse_constant=json_constant)
