@@ -141,7 +141,8 @@ def test_form_encoded_bodies_are_refused_with_415(cast):
 
 
 @pytest.mark.parametrize(
-    "ref", ["INC-999", "INC-abc", "INC-99999999999999999999", "nonsense", "INC-", "INC--1"]
+    "ref",
+    ["INC-999", "INC-abc", "INC-99999999999999999999", "nonsense", "INC-", "INC--1", "INC-\u0661"],
 )
 @pytest.mark.parametrize("action", ["", "timeline/", "notes/", "resolve/"])
 def test_unknown_refs_are_404_with_a_message(cast, ref, action):
@@ -496,3 +497,11 @@ def test_list_filters_with_times_postgres_cannot_take_are_a_400_or_work(cast, wh
     response = api_client(cast.responder).get(f"/api/v1/incidents/?created_after={quote(when)}")
     assert response.status_code in (200, 400)
     assert response["Content-Type"] == "application/json"
+
+
+def test_a_ref_with_non_ascii_digits_is_not_another_incident(cast):
+    incident = declare(cast)
+    assert incident.ref == "INC-1"
+    api = api_client(cast.responder)
+    assert api.get("/api/v1/incidents/INC-\u0661/").status_code == 404  # Arabic-Indic one
+    assert api.get("/api/v1/incidents/INC-1/").status_code == 200
