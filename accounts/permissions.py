@@ -143,11 +143,13 @@ def get_incident_for(user: User | AnonymousUser, ref: str, *, edit: bool = False
     return incident
 
 
-def people_visible_to(user: User | AnonymousUser) -> QuerySet[User]:
+def people_visible_to(user: User | AnonymousUser, incident: Any = None) -> QuerySet[User]:
     """The active people a user may see and name: those who share a team with them, and
-    themselves (staff see everyone). Team lists, the assign-role form and every field
-    that names a person (by email or id) use this, so an address outside your teams is
-    neither listed nor confirmed to exist."""
+    themselves (staff see everyone). With an incident the user can see, also the people
+    holding a role on it (its page shows them anyway), so they can be handed roles or
+    relieved of them. Team lists, the assign-role form and every field that names a
+    person (by email or id) use this, so an address outside your teams is neither listed
+    nor confirmed to exist."""
     people = get_user_model().objects.filter(is_active=True)
     if not user.is_authenticated or not user.is_active:
         return people.none()
@@ -155,7 +157,12 @@ def people_visible_to(user: User | AnonymousUser) -> QuerySet[User]:
         return people
     teams = list(team_roles(user))
     shared = Membership.objects.filter(user=OuterRef("pk"), team_id__in=teams)
-    return people.filter(Q(pk=user.pk) | Q(Exists(shared)))
+    condition = Q(pk=user.pk) | Q(Exists(shared))
+    if incident is not None and can_view(user, incident):
+        RoleAssignment = apps.get_model("incidents", "RoleAssignment")
+        holders = RoleAssignment.objects.filter(incident=incident, user=OuterRef("pk"))
+        condition |= Q(Exists(holders))
+    return people.filter(condition)
 
 
 def can_manage_service(user: User | AnonymousUser, team_id: int | None) -> bool:

@@ -107,10 +107,10 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=IncidentRole.choices)
     user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
 
-    def __init__(self, *args, viewer, **kwargs):
+    def __init__(self, *args, viewer, incident=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only people who share a team with the viewer are listed (or may be named).
-        self.fields["user"].queryset = people_visible_to(viewer).order_by("email")
+        # Only the viewer's teammates (and the incident's role holders) are listed.
+        self.fields["user"].queryset = people_visible_to(viewer, incident).order_by("email")
 
 
 class StrikeForm(forms.Form):

@@ -113,7 +113,7 @@ def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "note_form": NoteForm(),
             "status_form": StatusForm(incident=incident),
             "severity_form": SeverityForm(initial={"severity": incident.severity}),
-            "role_form": RoleForm(viewer=request.user),
+            "role_form": RoleForm(viewer=request.user, incident=incident),
             "edit_form": EditForm(
                 initial={
                     "title": incident.title,
@@ -156,7 +156,7 @@ def _role_change(change: Callable) -> Callable:
     """A handler for the role form that calls lifecycle.assign_role or unassign_role."""
 
     def handler(request, incident):
-        form = RoleForm(request.POST, viewer=request.user)
+        form = RoleForm(request.POST, viewer=request.user, incident=incident)
         if form.is_valid():
             change(incident, request.user, form.cleaned_data["role"], form.cleaned_data["user"])
         return form

@@ -73,7 +73,8 @@ class UserRefField(serializers.Field):
 
     def to_internal_value(self, data):
         request = self.context.get("request")
-        people = people_visible_to(request.user) if request else User.objects.none()
+        incident = self.context.get("incident")
+        people = people_visible_to(request.user, incident) if request else User.objects.none()
         try:
             return parsing.find_person(data, people)
         except parsing.BadValue as exc:

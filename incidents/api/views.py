@@ -30,8 +30,8 @@ TIMELINE_LIMIT = 500
 ID_REGEX = r"[0-9]{1,18}"
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request})
+def _valid(serializer_class, request, **context) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -129,7 +129,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def roles(self, request, ref=None):
         incident = self.get_object()
-        data = _valid(s.RoleSerializer, request)
+        data = _valid(s.RoleSerializer, request, incident=incident)
         incident = lifecycle.assign_role(incident, request.user, data["role"], data["user"])
         return self._incident_response(incident)
 
@@ -137,7 +137,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def unassign(self, request, ref=None):
         incident = self.get_object()
-        data = _valid(s.RoleSerializer, request)
+        data = _valid(s.RoleSerializer, request, incident=incident)
         incident = lifecycle.unassign_role(incident, request.user, data["role"], data["user"])
         return self._incident_response(incident)
 

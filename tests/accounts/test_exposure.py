@@ -8,7 +8,8 @@ import pytest
 
 from accounts.models import Membership, Role
 from accounts.permissions import people_visible_to
-from incidents.models import RoleAssignment
+from incidents import lifecycle
+from incidents.models import IncidentRole, RoleAssignment
 
 from ..helpers import api_client, declare, make_user
 
@@ -97,3 +98,23 @@ def test_a_new_teammate_can_be_named_at_once(cast):
     )
     assert response.status_code == 200
     assert RoleAssignment.objects.filter(incident=incident, user=cast.outsider).exists()
+
+
+def test_someone_holding_a_role_on_the_incident_can_be_relieved_of_it(cast, client):
+    """Staff gave the outsider a role: the incident's page shows them, so the team can
+    take it back even though the outsider is in no team of theirs."""
+    incident = declare(cast)
+    lifecycle.assign_role(incident, cast.staff, IncidentRole.SCRIBE, cast.outsider)
+    response = api_client(cast.responder).post(
+        f"/api/v1/incidents/{incident.ref}/unassign/",
+        {"role": "scribe", "user": "outsider@example.com"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert not RoleAssignment.objects.filter(incident=incident, user=cast.outsider).exists()
+    lifecycle.assign_role(incident, cast.staff, IncidentRole.SCRIBE, cast.outsider)
+    client.force_login(cast.responder)
+    client.post(
+        f"/incidents/{incident.ref}/unassign/", {"role": "scribe", "user": cast.outsider.pk}
+    )
+    assert not RoleAssignment.objects.filter(incident=incident, user=cast.outsider).exists()
