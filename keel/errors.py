@@ -45,8 +45,13 @@ def json_error(status: int, detail: str, **extra) -> JsonResponse:
 
 
 def generic_error(request: HttpRequest, status: int) -> JsonResponse:
-    fallback = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return json_error(status, MESSAGES.get(status, fallback + ".").format(path=request.path))
+    """The answer when only the status is known (Django, not Keel, refused the request)."""
+    if status in MESSAGES:
+        return json_error(status, MESSAGES[status].format(path=request.path))
+    try:
+        return json_error(status, f"{HTTPStatus(status).phrase}.")
+    except ValueError:
+        return json_error(status, "The request failed.")
 
 
 def error_for_exception(request: HttpRequest, exc: Exception) -> JsonResponse | None:

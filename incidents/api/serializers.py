@@ -144,7 +144,13 @@ class MembershipSerializer(ModelSerializer):
 
 
 class TeamSerializer(ModelSerializer):
-    members = MembershipSerializer(source="memberships", many=True, read_only=True)
+    members = MembershipSerializer(
+        source="memberships",
+        many=True,
+        read_only=True,
+        help_text="The team's people and their roles, shown to its own members and to staff; "
+        "empty for teams you are not in.",
+    )
 
     class Meta:
         model = Team
