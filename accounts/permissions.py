@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from .models import Membership, Role
@@ -147,3 +148,49 @@ def get_incident_for(user: User | AnonymousUser, ref: str, *, edit: bool = False
             "a responder."
         )
     return incident
+
+
+def people_visible_to(user: User | AnonymousUser, incident: Any = None) -> QuerySet[User]:
+    """The active people a user may see and name: those who share a team with them, and
+    themselves (staff see everyone). With an incident the user can see, also the people
+    holding a role on it (its page shows them anyway), so they can be handed roles or
+    relieved of them. Team lists, the assign-role form and every field that names a
+    person (by email or id) use this, so an address outside your teams is neither listed
+    nor confirmed to exist."""
+    people = get_user_model().objects.filter(is_active=True)
+    if not user.is_authenticated or not user.is_active:
+        return people.none()
+    if user.is_staff:
+        return people
+    teams = list(team_roles(user))
+    shared = Membership.objects.filter(user=OuterRef("pk"), team_id__in=teams)
+    condition = Q(pk=user.pk) | Q(Exists(shared))
+    if incident is not None and can_view(user, incident):
+        RoleAssignment = apps.get_model("incidents", "RoleAssignment")
+        holders = RoleAssignment.objects.filter(incident=incident, user=OuterRef("pk"))
+        condition |= Q(Exists(holders))
+    return people.filter(condition)
+
+
+def can_manage_service(user: User | AnonymousUser, team_id: int | None) -> bool:
+    """May the user add a service to this team, or change one of the team's services?
+
+    Services belong to a team: its responders and admins manage them (staff too). A
+    service with no team (from before teams were required) can be changed by staff only,
+    who can also give it a team."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    if team_id is None:
+        return False
+    role = team_roles(user).get(team_id)
+    return role in (Role.RESPONDER, Role.ADMIN)
+
+
+def service_teams_q(user: User | AnonymousUser) -> Q:
+    """A filter on Team for the teams the user may add services to."""
+    if user.is_authenticated and user.is_staff:
+        return Q()
+    managed = [team_id for team_id, role in team_roles(user).items() if role != Role.VIEWER]
+    return Q(pk__in=managed)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from incidents.models import Incident, Service, Severity, Status
+from incidents.parsing import parse_id
 
 STATUS_WORDS = ["open", "closed", *Status.values]
 
@@ -15,18 +18,28 @@ def _values(raw: str) -> list[str]:
     return [v.strip() for v in raw.split(",") if v.strip()]
 
 
+def _quoted(value: str) -> str:
+    return repr(value[:50])
+
+
 def validate_statuses(raw: str) -> None:
     for item in _values(raw):
         if item not in STATUS_WORDS:
+            # Values go in params, never into the message itself: Django formats the
+            # message with %, so a "%" typed into the filter would break it.
             raise ValidationError(
-                f"Unknown status {item!r}; use open, closed or one of: {', '.join(Status.values)}."
+                "Unknown status %(item)s; use open, closed or one of: %(known)s.",
+                params={"item": _quoted(item), "known": ", ".join(Status.values)},
             )
 
 
 def validate_severities(raw: str) -> None:
     for item in _values(raw):
         if item not in Severity.values:
-            raise ValidationError(f"Unknown severity {item!r}; use SEV1, SEV2, SEV3 or SEV4.")
+            raise ValidationError(
+                "Unknown severity %(item)s; use SEV1, SEV2, SEV3 or SEV4.",
+                params={"item": _quoted(item)},
+            )
 
 
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -34,7 +47,25 @@ BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "n
 
 def validate_boolean(raw: str) -> None:
     if raw.strip().lower() not in BOOLEANS:
-        raise ValidationError(f"{raw!r} is not true or false.")
+        raise ValidationError("%(value)s is not true or false.", params={"value": _quoted(raw)})
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, handed to the database in UTC: Python accepts offsets up to a day
+    (-18:15) that PostgreSQL refuses, and a time near year 1 or 9999 may not convert."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("That time is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -56,8 +87,8 @@ class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", max_length=200, help_text="Text in the ref, title or summary."
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Incident
@@ -83,15 +114,17 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_service(self, queryset, name, value):
         value = value.strip()
-        if value.isdigit() and len(value) < 19:
-            return queryset.filter(services__id=int(value))
+        service_id = parse_id(value)
+        if service_id is not None:
+            return queryset.filter(services__id=service_id)
         service = Service.objects.filter(name__iexact=value).first()
         return queryset.filter(services=service) if service else queryset.none()
 
     def filter_team(self, queryset, name, value):
         value = value.strip()
-        if value.isdigit() and len(value) < 19:
-            return queryset.filter(team_id=int(value))
+        team_id = parse_id(value)
+        if team_id is not None:
+            return queryset.filter(team_id=team_id)
         return queryset.filter(team__slug=value)
 
     def filter_open(self, queryset, name, value):

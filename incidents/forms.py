@@ -6,7 +6,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.models import Role, Team
-from accounts.permissions import can_act_for_team
+from accounts.permissions import (
+    can_act_for_team,
+    can_manage_service,
+    people_visible_to,
+    service_teams_q,
+)
 
 from . import lifecycle
 from .models import IncidentRole, Service, Severity, Status
@@ -100,7 +105,12 @@ class SeverityForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=IncidentRole.choices)
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), label="Person")
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
+
+    def __init__(self, *args, viewer, incident=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the viewer's teammates (and the incident's role holders) are listed.
+        self.fields["user"].queryset = people_visible_to(viewer, incident).order_by("email")
 
 
 class StrikeForm(forms.Form):
@@ -113,7 +123,23 @@ class MergeForm(forms.Form):
 
 
 class ServiceForm(forms.ModelForm):
+    """A new service, for one of the teams the person is a responder of."""
+
     class Meta:
         model = Service
         fields = ["name", "description", "team"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.filter(service_teams_q(user)).order_by("name")
+        self.fields["team"].queryset = teams
+        self.fields["team"].required = True
+        self.fields["team"].empty_label = None
+        self.user = user
+
+    def clean_team(self):
+        team = self.cleaned_data["team"]
+        if not can_manage_service(self.user, team.pk):
+            raise forms.ValidationError(f"You are not a responder of {team}.")
+        return team

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -44,6 +44,7 @@ from .models import (
     Status,
     TimelineEvent,
 )
+from .parsing import BadValue, check_time, is_storable
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ MAX_SUMMARY = 20000
 MAX_NOTE = 10000
 MAX_LABELS = 50
 MAX_LABEL_LENGTH = 200
-# How far in the future a back-dated time may be, to forgive clock skew.
-CLOCK_SKEW = timedelta(minutes=5)
 
 S = Status
 ALLOWED_MOVES: dict[str, list[str]] = {
@@ -196,6 +195,8 @@ def _writing(actor: User | None) -> Iterator[_Writer]:
 def _text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
     if not isinstance(value, str):
         raise LifecycleError(f"{field} must be text.", field=field)
+    if not is_storable(value):
+        raise LifecycleError(f"{field} contains NUL or invalid characters.", field=field)
     value = value.strip()
     if required and not value:
         raise LifecycleError(f"{field} cannot be empty.", field=field)
@@ -215,10 +216,14 @@ def _choice(value: Any, choices: type, field: str) -> str:
     return value
 
 
-def _past_or_now(value: datetime | None, field: str) -> datetime | None:
-    if value is not None and value > timezone.now() + CLOCK_SKEW:
-        raise LifecycleError(f"{field} cannot be in the future.", field=field)
-    return value
+def _when(value: datetime | None, field: str, declared_at: datetime | None = None):
+    """A time something happened (see parsing.check_time), or None."""
+    if value is None:
+        return None
+    try:
+        return check_time(value, field, declared_at=declared_at)
+    except BadValue as exc:
+        raise LifecycleError(exc.message, field=field) from None
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -229,6 +234,8 @@ def _labels(value: Any) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(item, str) or not key or len(key) > 100:
             raise LifecycleError("labels must map short text keys to text values.", field="labels")
+        if not is_storable(key) or not is_storable(item):
+            raise LifecycleError("labels cannot contain NUL or invalid characters.", field="labels")
         if len(item) > MAX_LABEL_LENGTH:
             raise LifecycleError(
                 f"Label {key!r} is longer than {MAX_LABEL_LENGTH} characters.", field="labels"
@@ -296,7 +303,7 @@ def declare(
     summary = _text(summary, "summary", MAX_SUMMARY, required=False)
     severity = _choice(severity, Severity, "severity")
     labels = _labels(labels or {})
-    impact_started_at = _past_or_now(impact_started_at, "impact_started_at")
+    impact_started_at = _when(impact_started_at, "impact_started_at")
     if actor is not None and not can_act_for_team(actor, team.pk if team else None, Role.RESPONDER):
         raise PermissionDenied(
             f"Only responders of {team} may declare its incidents."
@@ -387,7 +394,7 @@ def update(
             changed["private"] = {"from": incident.private, "to": bool(private)}
             incident.private = bool(private)
         if impact_started_at is not None and impact_started_at != incident.impact_started_at:
-            _past_or_now(impact_started_at, "impact_started_at")
+            _when(impact_started_at, "impact_started_at", incident.created_at)
             changed["impact_started_at"] = {
                 "from": incident.impact_started_at.isoformat()
                 if incident.impact_started_at
@@ -571,7 +578,7 @@ def add_note(
 ) -> TimelineEvent:
     """Append a note. `occurred_at` back-dates it (for things noticed earlier)."""
     body = _text(body, "body", MAX_NOTE)
-    occurred_at = _past_or_now(occurred_at, "occurred_at")
+    occurred_at = _when(occurred_at, "occurred_at", incident.created_at)
     with _writing(actor) as w:
         incident = w.lock(incident)
         return w.event(incident, EventKind.NOTE, body, occurred_at=occurred_at)

@@ -16,7 +16,8 @@ from accounts.models import Team
 from accounts.permissions import visible_incidents_q
 
 REF_PREFIX = "INC-"
-_REF_RE = re.compile(r"^INC-(\d{1,9})$", re.IGNORECASE)
+# ASCII digits only: \d would also read "INC-٣" (Arabic-Indic three) as INC-3.
+_REF_RE = re.compile(r"^INC-([0-9]{1,9})$", re.IGNORECASE)
 
 
 def optional_person() -> models.ForeignKey:

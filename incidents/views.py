@@ -117,7 +117,7 @@ def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "note_form": NoteForm(),
             "status_form": StatusForm(incident=incident),
             "severity_form": SeverityForm(initial={"severity": incident.severity}),
-            "role_form": RoleForm(),
+            "role_form": RoleForm(viewer=request.user, incident=incident),
             "edit_form": EditForm(
                 initial={
                     "title": incident.title,
@@ -160,7 +160,7 @@ def _role_change(change: Callable) -> Callable:
     """A handler for the role form that calls lifecycle.assign_role or unassign_role."""
 
     def handler(request, incident):
-        form = RoleForm(request.POST)
+        form = RoleForm(request.POST, viewer=request.user, incident=incident)
         if form.is_valid():
             change(incident, request.user, form.cleaned_data["role"], form.cleaned_data["user"])
         return form
@@ -245,15 +245,15 @@ def incident_action(request: HttpRequest, ref: str, action: str) -> HttpResponse
 
 @login_required
 def service_list(request: HttpRequest) -> HttpResponse:
-    form = ServiceForm(request.POST or None)
-    form.fields["team"].queryset = Team.objects.all()
-    if request.method == "POST" and form.is_valid():
-        team = form.cleaned_data["team"]
-        if not can_act_for_team(request.user, team.pk if team else None, Role.RESPONDER):
-            raise PermissionDenied("Only responders may add services.")
-        service = form.save()
-        messages.success(request, f"Service “{service.name}” added.")
-        return redirect("incidents:services")
+    form = ServiceForm(request.POST or None, user=request.user)
+    can_add = form.fields["team"].queryset.exists()
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied("Only a team's responders may add services to it.")
+        if form.is_valid():
+            service = form.save()
+            messages.success(request, f"Service “{service.name}” added to {service.team}.")
+            return redirect("incidents:services")
     services = Service.objects.select_related("team").order_by("name")
     open_counts = {
         row["services"]: row["count"]
@@ -268,6 +268,6 @@ def service_list(request: HttpRequest) -> HttpResponse:
         {
             "services": [(service, open_counts.get(service.pk, 0)) for service in services],
             "form": form,
-            "can_add": can_act_for_team(request.user, None, Role.RESPONDER),
+            "can_add": can_add,
         },
     )

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health
 
+handler400 = "keel.errors.bad_request"
+handler403 = "keel.errors.permission_denied"
 handler404 = "keel.errors.not_found"
 handler500 = "keel.errors.server_error"
 

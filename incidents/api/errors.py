@@ -3,13 +3,14 @@ errors add `errors` per field; a refused transition (409) adds the `allowed` mov
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from incidents.lifecycle import Conflict, LifecycleError
+from keel.errors import error_for_exception
 
 
 def _first_message(errors) -> str:
@@ -22,6 +23,18 @@ def _first_message(errors) -> str:
     return str(errors)
 
 
+def _messages(errors) -> list[str]:
+    """A field's messages as a flat list: errors inside a list or an object (the third
+    service, the label "region") are prefixed with where they are, "2: No service ..."."""
+    if isinstance(errors, dict):
+        return [
+            f"{key}: {message}" for key, value in errors.items() for message in _messages(value)
+        ]
+    if isinstance(errors, list):
+        return [message for item in errors for message in _messages(item)]
+    return [str(errors)]
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         return Response(
@@ -32,6 +45,9 @@ def exception_handler(exc, context):
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (SuspiciousOperation, BadRequest)):
+        # Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE ...), as JSON.
+        return error_for_exception(context["request"], exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):
@@ -41,6 +57,7 @@ def exception_handler(exc, context):
         errors = response.data
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}
+        errors = {str(field): _messages(value) for field, value in errors.items()}
         response.data = {"detail": _first_message(errors), "errors": errors}
     return response
 

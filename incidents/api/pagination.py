@@ -1,5 +1,9 @@
+from __future__ import annotations
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+from incidents.parsing import BadValue, parse_int
 
 
 class StrictPageSize:
@@ -8,14 +12,12 @@ class StrictPageSize:
     max_page_size = 200
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {"page_size": [f"page_size must be a whole number from 1 to {self.max_page_size}."]}
-            )
-        return int(raw)
+        name = self.page_size_query_param
+        try:
+            raw = request.query_params.get(name)
+            return parse_int(raw, name, self.page_size, 1, self.max_page_size)
+        except BadValue as exc:
+            raise ValidationError({name: [exc.message]}) from None
 
 
 class Pagination(StrictPageSize, PageNumberPagination):

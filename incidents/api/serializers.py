@@ -3,6 +3,8 @@ which the views hand to incidents/lifecycle.py."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
@@ -11,8 +13,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, Membership, Team
-from accounts.permissions import can_act_for_team, can_view, may_name_elsewhere
-from incidents import lifecycle
+from accounts.permissions import (
+    can_manage_service,
+    can_view,
+    may_name_elsewhere,
+    people_visible_to,
+)
+from incidents import lifecycle, parsing
 from incidents.markdown import render_markdown
 from incidents.models import (
     Incident,
@@ -38,11 +45,23 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class DateTimeField(serializers.DateTimeField):
+    """Times shown in the requester's zone, or in UTC when that zone cannot express them
+    (year 1 west of UTC): a time already stored must never make a read fail."""
+
+    def to_representation(self, value):
+        try:
+            return super().to_representation(value)
+        except serializers.ValidationError:
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: TextField,
         models.TextField: TextField,
+        models.DateTimeField: DateTimeField,
     }
 
 
@@ -54,23 +73,17 @@ class UserSummarySerializer(ModelSerializer):
 
 @extend_schema_field(OpenApiTypes.STR)
 class UserRefField(serializers.Field):
-    """A person, by email address or numeric id."""
-
-    default_error_messages = {
-        "unknown": "No active user {value!r}: give an email address or a user id.",
-    }
+    """A person, by email address or numeric id, among the people the requester may see
+    (accounts.permissions.people_visible_to): someone outside their teams is unknown."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int)):
-            self.fail("unknown", value=data)
-        people = User.objects.filter(is_active=True)
-        if isinstance(data, int) or (isinstance(data, str) and data.isdigit()):
-            user = people.filter(pk=int(data)).first() if int(data) < 2**63 else None
-        else:
-            user = people.filter(email__iexact=data.strip()[:254]).first()
-        if user is None:
-            self.fail("unknown", value=data)
-        return user
+        request = self.context.get("request")
+        incident = self.context.get("incident")
+        people = people_visible_to(request.user, incident) if request else User.objects.none()
+        try:
+            return parsing.find_person(data, people)
+        except parsing.BadValue as exc:
+            raise serializers.ValidationError(exc.message) from None
 
     def to_representation(self, value):
         return value.email
@@ -80,40 +93,43 @@ class UserRefField(serializers.Field):
 class ServiceRefField(serializers.Field):
     """A service, by numeric id or by name."""
 
-    default_error_messages = {"unknown": "No service {value!r}: give a service id or name."}
-
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int)):
-            self.fail("unknown", value=data)
-        if isinstance(data, int) or data.isdigit():
-            service = Service.objects.filter(pk=int(data)).first() if int(data) < 2**63 else None
-        else:
-            service = Service.objects.filter(name__iexact=data.strip()[:100]).first()
-        if service is None:
-            self.fail("unknown", value=data)
-        return service
+        try:
+            return parsing.find_service(data)
+        except parsing.BadValue as exc:
+            raise serializers.ValidationError(exc.message) from None
 
     def to_representation(self, value):
         return value.pk
 
 
 class ServiceSerializer(ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), allow_null=True, required=False
-    )
+    """A service as read. `team` is null only for services from before teams were
+    required; only staff may change those."""
+
+    team = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Service
         fields = ["id", "name", "description", "team", "created_at"]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["id", "team", "created_at"]
+
+
+class ServiceWriteSerializer(ModelSerializer):
+    """Adding or changing a service: it belongs to a team you are a responder of."""
+
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), help_text="The team that owns it (you respond for it)."
+    )
+
+    class Meta:
+        model = Service
+        fields = ["name", "description", "team"]
 
     def validate_team(self, team):
-        user = self.context["request"].user
-        if not can_act_for_team(user, team.pk if team else None, "responder"):
+        if not can_manage_service(self.context["request"].user, team.pk):
             raise serializers.ValidationError(
-                f"You are not a responder of {team}."
-                if team
-                else "Only responders may add services."
+                f"You are not a responder of {team}: only its responders may give it services."
             )
         return team
 
@@ -133,7 +149,13 @@ class MembershipSerializer(ModelSerializer):
 
 
 class TeamSerializer(ModelSerializer):
-    members = MembershipSerializer(source="memberships", many=True, read_only=True)
+    members = MembershipSerializer(
+        source="memberships",
+        many=True,
+        read_only=True,
+        help_text="The team's people and their roles, shown to its own members and to staff; "
+        "empty for teams you are not in.",
+    )
 
     class Meta:
         model = Team
@@ -162,10 +184,12 @@ class MetricsSerializer(serializers.Serializer):
 
 class IncidentSerializer(ModelSerializer):
     ref = serializers.CharField(read_only=True)
-    team = TeamBriefSerializer(read_only=True)
+    team = TeamBriefSerializer(read_only=True, allow_null=True)
     services = ServiceBriefSerializer(source="service_list", many=True, read_only=True)
     roles = RoleAssignmentSerializer(source="role_list", many=True, read_only=True)
-    declared_by = UserSummarySerializer(read_only=True)
+    declared_by = UserSummarySerializer(
+        read_only=True, allow_null=True, help_text="Null when the system declared it."
+    )
     merged_into = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()
@@ -221,8 +245,13 @@ class LabelsField(serializers.DictField):
         value = super().to_internal_value(data)
         if len(value) > lifecycle.MAX_LABELS:
             raise serializers.ValidationError(f"At most {lifecycle.MAX_LABELS} labels.")
-        if any(not key or len(key) > 100 for key in value):
-            raise serializers.ValidationError("Label names must be 1 to 100 characters.")
+        for key in value:
+            try:
+                parsing.storable_text(key, "A label name", 100)
+            except parsing.BadValue as exc:
+                raise serializers.ValidationError(exc.message) from None
+            if not key:
+                raise serializers.ValidationError("Label names must be 1 to 100 characters.")
         return value
 
 
@@ -238,7 +267,7 @@ class IncidentCreateSerializer(serializers.Serializer):
     services = serializers.ListField(child=ServiceRefField(), required=False, max_length=50)
     private = serializers.BooleanField(required=False, default=False)
     labels = LabelsField(required=False)
-    impact_started_at = serializers.DateTimeField(required=False, allow_null=True)
+    impact_started_at = DateTimeField(required=False, allow_null=True)
     commander = UserRefField(required=False, allow_null=True)
 
 
@@ -248,7 +277,7 @@ class IncidentUpdateSerializer(serializers.Serializer):
     services = serializers.ListField(child=ServiceRefField(), required=False, max_length=50)
     private = serializers.BooleanField(required=False)
     labels = LabelsField(required=False)
-    impact_started_at = serializers.DateTimeField(required=False)
+    impact_started_at = DateTimeField(required=False)
 
 
 class StatusSerializer(serializers.Serializer):
@@ -277,7 +306,7 @@ class RoleSerializer(serializers.Serializer):
 
 class NoteSerializer(serializers.Serializer):
     body = TextField(max_length=lifecycle.MAX_NOTE, help_text="Markdown.")
-    occurred_at = serializers.DateTimeField(
+    occurred_at = DateTimeField(
         required=False, allow_null=True, help_text="Back-date the note to when it happened."
     )
 
@@ -292,8 +321,10 @@ class MergeSerializer(serializers.Serializer):
 
 
 class TimelineEventSerializer(ModelSerializer):
-    author = UserSummarySerializer(read_only=True)
-    struck_by = UserSummarySerializer(read_only=True)
+    author = UserSummarySerializer(
+        read_only=True, allow_null=True, help_text="Null for the system (alerts, tasks)."
+    )
+    struck_by = UserSummarySerializer(read_only=True, allow_null=True)
     body_html = serializers.SerializerMethodField()
 
     class Meta:

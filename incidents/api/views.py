@@ -13,9 +13,9 @@ from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.models import ApiToken, Membership, Role, Team
-from accounts.permissions import can_act_for_team, get_incident_for
-from incidents import lifecycle
+from accounts.models import ApiToken, Membership, Team
+from accounts.permissions import can_manage_service, get_incident_for, team_roles
+from incidents import lifecycle, parsing
 from incidents.filters import IncidentFilter
 from incidents.models import Incident, Service
 
@@ -30,8 +30,8 @@ TIMELINE_LIMIT = 500
 ID_REGEX = r"[0-9]{1,18}"
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request})
+def _valid(serializer_class, request, **context) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -129,7 +129,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def roles(self, request, ref=None):
         incident = self.get_object()
-        data = _valid(s.RoleSerializer, request)
+        data = _valid(s.RoleSerializer, request, incident=incident)
         incident = lifecycle.assign_role(incident, request.user, data["role"], data["user"])
         return self._incident_response(incident)
 
@@ -137,7 +137,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def unassign(self, request, ref=None):
         incident = self.get_object()
-        data = _valid(s.RoleSerializer, request)
+        data = _valid(s.RoleSerializer, request, incident=incident)
         incident = lifecycle.unassign_role(incident, request.user, data["role"], data["user"])
         return self._incident_response(incident)
 
@@ -229,23 +229,26 @@ class IncidentViewSet(
 
 
 def _int_param(request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [f"{name} must be a whole number."]}) from None
-    if not low <= value <= high:
-        raise ValidationError({name: [f"{name} must be between {low} and {high}."]})
-    return value
+        return parsing.parse_int(request.query_params.get(name), name, default, low, high)
+    except parsing.BadValue as exc:
+        raise ValidationError({name: [exc.message]}) from None
 
 
 @extend_schema_view(
     list=extend_schema(responses={200: s.ServiceSerializer(many=True), **ERRORS}),
     retrieve=extend_schema(responses={200: s.ServiceSerializer, **ERRORS}),
-    create=extend_schema(responses={201: s.ServiceSerializer, **ERRORS}),
-    partial_update=extend_schema(responses={200: s.ServiceSerializer, **ERRORS}),
+    create=extend_schema(
+        request=s.ServiceWriteSerializer,
+        responses={201: s.ServiceSerializer, **ERRORS},
+        description="Add a service to a team you are a responder of.",
+    ),
+    partial_update=extend_schema(
+        request=s.ServiceWriteSerializer,
+        responses={200: s.ServiceSerializer, **ERRORS},
+        description="Change a service of a team you are a responder of. Services without "
+        "a team (from older versions) can be changed by staff only.",
+    ),
 )
 class ServiceViewSet(
     mixins.ListModelMixin,
@@ -254,8 +257,8 @@ class ServiceViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Services are the things that break. Any responder may add one; a team's responders
-    and admins may edit the team's services."""
+    """Services are the things that break. Each belongs to a team; the team's responders
+    and admins (and staff) add and change them (accounts.permissions.can_manage_service)."""
 
     serializer_class = s.ServiceSerializer
     queryset = Service.objects.select_related("team")
@@ -263,11 +266,25 @@ class ServiceViewSet(
     filterset_fields = ["team"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def perform_update(self, serializer):
-        service = serializer.instance
-        if not can_act_for_team(self.request.user, service.team_id, Role.RESPONDER):
-            raise PermissionDenied(f"Only responders of {service.team} may edit {service}.")
-        serializer.save()
+    def create(self, request, *args, **kwargs):
+        writer = s.ServiceWriteSerializer(data=request.data, context={"request": request})
+        writer.is_valid(raise_exception=True)
+        service = writer.save()
+        return Response(s.ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        service = self.get_object()
+        if not can_manage_service(request.user, service.team_id):
+            raise PermissionDenied(
+                f"Only responders of {service.team} may change {service}."
+                if service.team_id
+                else f"{service} has no team: only staff may change it (and give it one)."
+            )
+        writer = s.ServiceWriteSerializer(
+            service, data=request.data, partial=True, context={"request": request}
+        )
+        writer.is_valid(raise_exception=True)
+        return Response(s.ServiceSerializer(writer.save()).data)
 
 
 @extend_schema_view(
@@ -275,13 +292,18 @@ class ServiceViewSet(
     retrieve=extend_schema(responses={200: s.TeamSerializer, **ERRORS}),
 )
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
-    """Teams and their members. Teams are managed by staff in the admin."""
+    """Teams, and the members of the teams you are in (staff see every team's members):
+    people are shown only to those who share a team with them."""
 
     serializer_class = s.TeamSerializer
     lookup_value_regex = ID_REGEX
-    queryset = Team.objects.prefetch_related(
-        Prefetch("memberships", Membership.objects.select_related("user"))
-    )
+
+    def get_queryset(self):
+        user = self.request.user
+        memberships = Membership.objects.select_related("user").order_by("user__email")
+        if not user.is_staff:
+            memberships = memberships.filter(team_id__in=list(team_roles(user)))
+        return Team.objects.order_by("name").prefetch_related(Prefetch("memberships", memberships))
 
 
 @extend_schema_view(

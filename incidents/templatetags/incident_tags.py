@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django import template
+from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 
 from incidents.markdown import render_markdown
@@ -38,3 +39,18 @@ def role_label(value: str) -> str:
 @register.filter
 def status_label(value: str) -> str:
     return Status(value).label if value in Status.values else value
+
+
+@register.filter(expects_localtime=False)
+def local_time(value: datetime | None, fmt: str = "M j, H:i") -> str:
+    """A time in the viewer's zone, like |date, but never an error: a time that zone cannot
+    express (year 1 seen from America/New_York overflows) is shown in UTC, marked."""
+    if not isinstance(value, datetime):
+        return ""
+    if timezone.is_naive(value):
+        return formats.date_format(value, fmt)
+    try:
+        return formats.date_format(timezone.localtime(value), fmt)
+    except (OverflowError, ValueError):
+        shown = formats.date_format(value.astimezone(UTC), fmt)
+        return shown if "T" in fmt or "e" in fmt else f"{shown} UTC"

@@ -110,8 +110,10 @@ def test_services_page_lists_and_adds_services(cast, signed_in):
     declare(cast, services=[Service.objects.create(name="checkout")])
     html = signed_in.get("/services/").content.decode()
     assert "checkout" in html and "1 open" in html
-    signed_in.post("/services/", {"name": "search", "description": "Product search"})
-    assert Service.objects.filter(name="search").exists()
+    signed_in.post(
+        "/services/", {"name": "search", "description": "Product search", "team": cast.team.pk}
+    )
+    assert Service.objects.filter(name="search", team=cast.team).exists()
 
 
 def test_the_root_goes_to_the_incident_list(cast, signed_in):

@@ -1,0 +1,145 @@
+"""Turning what people and scripts send into ids, people, services, text and times.
+
+Every entry point (API serializers and query parameters, page filters and forms,
+lifecycle's last checks) parses through these helpers, so one rule decides what is a
+valid id or storable text everywhere. They raise `BadValue` with a message a person can
+act on; callers turn it into their own kind of validation error naming the field.
+
+Why strict: `str.isdigit()` is True for "²" and "٣", which `int()` then refuses or reads
+as another number; PostgreSQL refuses NUL in text and json; lone surrogates (valid in
+JSON's \\ud800 escapes) cannot be encoded as UTF-8. Each of those used to be a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Service
+
+# Ids are bigints: 18 ASCII digits always fit, and nothing else is an id.
+_ID = re.compile(r"[0-9]{1,18}")
+MAX_ID = 2**63 - 1
+MAX_EMAIL = 254
+# A back-dated time may reach this far before the incident was declared.
+EARLIEST_BACKDATE = timedelta(days=366)
+# How far in the future a time may be, to forgive clock skew.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class BadValue(ValueError):
+    """A value that cannot be used; `message` says why, in words for a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_id(raw: Any) -> int | None:
+    """A positive database id from an int or a string of ASCII digits, else None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if 0 < raw <= MAX_ID else None
+    if isinstance(raw, str) and _ID.fullmatch(raw.strip()):
+        value = int(raw.strip())
+        return value if value > 0 else None
+    return None
+
+
+def parse_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    """A whole number from a query parameter, within [low, high]; `default` when absent."""
+    if raw is None or raw == "":
+        return default
+    text = raw.strip()
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+        raise BadValue(f"{name} must be a whole number from {low} to {high}.")
+    value = int(text)
+    if not low <= value <= high:
+        raise BadValue(f"{name} must be a whole number from {low} to {high}.")
+    return value
+
+
+def is_storable(text: str) -> bool:
+    """Can PostgreSQL store this text (and this JSON string)?"""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def storable_text(raw: Any, name: str, max_length: int) -> str:
+    """Text that can be stored and looked up: a string, no NUL, no lone surrogates."""
+    if not isinstance(raw, str):
+        raise BadValue(f"{name} must be text.")
+    if not is_storable(raw):
+        raise BadValue(f"{name} contains characters that cannot be stored (NUL or invalid).")
+    if len(raw) > max_length:
+        raise BadValue(f"{name} is {len(raw)} characters long; the limit is {max_length}.")
+    return raw
+
+
+def _shown(raw: Any) -> str:
+    """A value quoted in an error message: short, and safe to encode."""
+    text = raw if isinstance(raw, str) else repr(raw)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return repr(text[:60] + "…" if len(text) > 60 else text)
+
+
+def find_person(raw: Any, people: QuerySet[User]) -> User:
+    """One of `people` (already narrowed to who the viewer may name), by email or id."""
+    unknown = BadValue(f"No active user {_shown(raw)}: give an email address or a user id.")
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise unknown
+    pk = parse_id(raw)
+    if pk is not None:
+        user = people.filter(pk=pk).first()
+    elif isinstance(raw, str) and len(raw) <= MAX_EMAIL and is_storable(raw) and raw.strip():
+        user = people.filter(email__iexact=raw.strip()).first()
+    else:
+        user = None
+    if user is None:
+        raise unknown
+    return user
+
+
+def find_service(raw: Any) -> Service:
+    """A service by id or name."""
+    unknown = BadValue(f"No service {_shown(raw)}: give a service id or name.")
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise unknown
+    pk = parse_id(raw)
+    if pk is not None:
+        service = Service.objects.filter(pk=pk).first()
+    elif isinstance(raw, str) and len(raw) <= 100 and is_storable(raw) and raw.strip():
+        service = Service.objects.filter(name__iexact=raw.strip()).first()
+    else:
+        service = None
+    if service is None:
+        raise unknown
+    return service
+
+
+def check_time(value: datetime, name: str, *, declared_at: datetime | None = None) -> datetime:
+    """A time something happened: not in the future, and not more than a year before the
+    incident was declared (or, before it exists, a year before now). Such a time is a
+    typo, and year 1 cannot even be shown to people west of UTC."""
+    now = timezone.now()
+    if value > now + CLOCK_SKEW:
+        raise BadValue(f"{name} cannot be in the future.")
+    earliest = (declared_at or now) - EARLIEST_BACKDATE
+    if value < earliest:
+        raise BadValue(
+            f"{name} cannot be more than a year before the incident was declared "
+            f"(earliest {earliest:%Y-%m-%d %H:%M} UTC)."
+        )
+    return value
