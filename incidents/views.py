@@ -270,4 +270,6 @@ def service_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "can_add": can_add,
         },
+        # A refused form says so in its status too, as every page action does.
+        status=400 if form.is_bound else 200,
     )

@@ -497,7 +497,7 @@ ENDPOINTS: list[Endpoint] = [
         "add service form",
         "post",
         lambda c: "/services/",
-        {**PAGE_OPEN_TO_SIGNED_IN, "viewer": 403, "outsider": 403, "responder": 302, "admin": 302},
+        {**PAGE_OPEN_TO_SIGNED_IN, "viewer": 403, "outsider": 400, "responder": 302, "admin": 302},
         body=lambda c: {"name": "page-service", "team": c.cast.team.pk},
         page=True,
         effect=lambda c: Service.objects.filter(name="page-service").exists(),

@@ -117,7 +117,9 @@ def methods_of(view) -> set[str] | None:
     actions = getattr(view, "actions", None)
     cls = getattr(view, "cls", None)
     if actions is not None:  # a viewset route: the router's methods that the viewset allows
-        return {method.upper() for method in actions if method in cls.http_method_names}
+        # (DRF adds "head" to a GET route's actions once it has served a request.)
+        methods = {m.upper() for m in actions if m in cls.http_method_names}
+        return methods - {"HEAD", "OPTIONS"}
     if cls is not None and cls.__module__.startswith("rest_framework.decorators"):
         return {m.upper() for m in cls.http_method_names} - {"HEAD", "OPTIONS"}
     return None

@@ -140,6 +140,6 @@ def test_viewers_and_people_in_no_team_see_no_add_form_and_cannot_post(cast, cli
 def test_the_page_refuses_a_team_the_person_does_not_respond_for(cast, client):
     client.force_login(cast.outsider)
     response = client.post("/services/", {"name": "search", "team": cast.team.pk})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert not Service.objects.exists()
