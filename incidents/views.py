@@ -3,6 +3,7 @@ back to the incident (htmx boosts these, so the page updates without a full relo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -10,8 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team
@@ -22,12 +25,13 @@ from accounts.permissions import (
     is_incident_admin,
 )
 
-from . import lifecycle
+from . import display, lifecycle
 from .filters import IncidentFilter
 from .forms import (
     DeclareForm,
     EditForm,
     MergeForm,
+    MoveNoteForm,
     NoteForm,
     RoleForm,
     ServiceForm,
@@ -35,7 +39,6 @@ from .forms import (
     StatusForm,
     StrikeForm,
 )
-from .live import role_rows
 from .models import Incident, Service, Severity, Status
 
 PAGE_SIZE = 50
@@ -99,45 +102,59 @@ def declare(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
     incident = get_incident_for(request.user, ref)
+    return _incident_page(request, incident)
+
+
+def _incident_page(
+    request: HttpRequest,
+    incident: Incident,
+    bound: dict[str, Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The incident page; after a refused action, with the person's input kept (`bound`)."""
     incident = Incident.objects.for_list().get(pk=incident.pk)
-    events = incident.events.select_related("author", "struck_by").order_by("seq")
-    return render(
-        request,
-        "incidents/detail.html",
-        {
-            "incident": incident,
-            "events": events,
-            "roles": role_rows(incident),
-            "can_edit": can_edit(request.user, incident),
-            "is_admin": is_incident_admin(request.user, incident),
-            "note_form": NoteForm(),
-            "status_form": StatusForm(incident=incident),
-            "severity_form": SeverityForm(initial={"severity": incident.severity}),
-            "role_form": RoleForm(),
-            "edit_form": EditForm(
-                initial={
-                    "title": incident.title,
-                    "summary": incident.summary,
-                    "services": incident.service_list,
-                }
-            ),
-            "merge_form": MergeForm(),
-        },
+    events = incident.events.select_related("author", "struck_by").order_by("occurred_at", "seq")
+    zone = timezone.get_current_timezone_name()
+    forms = {
+        "note_form": NoteForm(),
+        "role_form": RoleForm(),
+        "edit_form": EditForm(
+            initial={
+                "title": incident.title,
+                "summary": incident.summary,
+                "services": incident.service_list,
+            }
+        ),
+        "merge_form": MergeForm(),
+        **(bound or {}),
+    }
+    context = display.incident_context(
+        incident,
+        events=events,
+        can_edit=can_edit(request.user, incident),
+        is_admin=is_incident_admin(request.user, incident),
+        time_zone=zone,
+        zone_names=json.dumps(display.zone_names(zone)),
+        **forms,
     )
+    return render(request, "incidents/detail.html", context, status=status)
 
 
 # --- Actions: each validates a form and calls one lifecycle function ----------------------
+# A handler returns its bound form (kept on the page if it is invalid) and lets lifecycle's
+# refusals propagate; incident_action turns those into an answer.
 
 
-def _note(request, incident):
+def _note(request: HttpRequest, incident: Incident) -> Form:
     form = NoteForm(request.POST)
     if form.is_valid():
-        lifecycle.add_note(incident, request.user, form.cleaned_data["body"])
+        data = form.cleaned_data
+        lifecycle.add_note(incident, request.user, data["body"], occurred_at=data["occurred_at"])
     return form
 
 
-def _status(request, incident):
-    form = StatusForm(request.POST, incident=incident)
+def _status(request: HttpRequest, incident: Incident) -> Form:
+    form = StatusForm(request.POST)
     if form.is_valid():
         lifecycle.set_status(
             incident, request.user, form.cleaned_data["status"], form.cleaned_data["body"]
@@ -145,17 +162,17 @@ def _status(request, incident):
     return form
 
 
-def _severity(request, incident):
+def _severity(request: HttpRequest, incident: Incident) -> Form:
     form = SeverityForm(request.POST)
     if form.is_valid():
         lifecycle.set_severity(incident, request.user, form.cleaned_data["severity"])
     return form
 
 
-def _role_change(change: Callable) -> Callable:
+def _role_change(change: Callable) -> Callable[[HttpRequest, Incident], Form]:
     """A handler for the role form that calls lifecycle.assign_role or unassign_role."""
 
-    def handler(request, incident):
+    def handler(request: HttpRequest, incident: Incident) -> Form:
         form = RoleForm(request.POST)
         if form.is_valid():
             change(incident, request.user, form.cleaned_data["role"], form.cleaned_data["user"])
@@ -164,15 +181,21 @@ def _role_change(change: Callable) -> Callable:
     return handler
 
 
-def _acknowledge(request, incident):
-    lifecycle.acknowledge(incident, request.user)
+def _acknowledge(request: HttpRequest, incident: Incident) -> Form:
+    form = MoveNoteForm(request.POST)
+    if form.is_valid():
+        lifecycle.acknowledge(incident, request.user, form.cleaned_data["body"])
+    return form
 
 
-def _reopen(request, incident):
-    lifecycle.reopen(incident, request.user)
+def _reopen(request: HttpRequest, incident: Incident) -> Form:
+    form = MoveNoteForm(request.POST)
+    if form.is_valid():
+        lifecycle.reopen(incident, request.user, form.cleaned_data["body"])
+    return form
 
 
-def _strike(request, incident):
+def _strike(request: HttpRequest, incident: Incident) -> Form:
     form = StrikeForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -180,7 +203,7 @@ def _strike(request, incident):
     return form
 
 
-def _edit(request, incident):
+def _edit(request: HttpRequest, incident: Incident) -> Form:
     form = EditForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -194,15 +217,20 @@ def _edit(request, incident):
     return form
 
 
-def _merge(request, incident):
+def _merge(request: HttpRequest, incident: Incident) -> Form:
     form = MergeForm(request.POST)
     if form.is_valid():
-        into = get_incident_for(request.user, form.cleaned_data["into"], edit=True)
-        lifecycle.merge(incident, request.user, into)
+        ref = form.cleaned_data["into"]
+        try:
+            into = get_incident_for(request.user, ref, edit=True)
+        except Http404:
+            form.add_error("into", f"There is no incident {ref} that you can see. Check the ref.")
+        else:
+            lifecycle.merge(incident, request.user, into)
     return form
 
 
-ACTIONS: dict[str, Callable] = {
+ACTIONS: dict[str, Callable[[HttpRequest, Incident], Form]] = {
     "note": _note,
     "status": _status,
     "severity": _severity,
@@ -214,6 +242,8 @@ ACTIONS: dict[str, Callable] = {
     "edit": _edit,
     "merge": _merge,
 }
+# The page's form that keeps what the person typed when an action is refused.
+BOUND_AS = {"note": "note_form", "assign": "role_form", "edit": "edit_form", "merge": "merge_form"}
 
 
 def _message(exc: Exception) -> str:
@@ -223,20 +253,32 @@ def _message(exc: Exception) -> str:
 @login_required
 @require_POST
 def incident_action(request: HttpRequest, ref: str, action: str) -> HttpResponse:
+    """Allowed: a redirect back to the incident (302). Refused: the incident page again,
+    saying why, with what was typed kept: 409 when the incident's state does not allow
+    it, 400 for invalid input, 403 when this person may not."""
     incident = get_incident_for(request.user, ref, edit=True)
-    handler = ACTIONS[action]
+    form = None
     try:
-        form = handler(request, incident)
-    except (lifecycle.LifecycleError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+        form = ACTIONS[action](request, incident)
+    except lifecycle.Conflict as exc:
+        refusal, status = [_message(exc)], 409
+    except lifecycle.LifecycleError as exc:
+        refusal, status = [_message(exc)], 400
+    except PermissionDenied as exc:
+        refusal, status = [_message(exc)], 403
     else:
-        if form is not None and form.errors:
-            for field, errors in form.errors.items():
-                label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
-                messages.error(request, f"{label}{' '.join(errors)}")
-    # Back to where the person was working: the note box, or the top for the rest.
-    anchor = "#note-form" if action in ("note", "strike") else ""
-    return redirect(incident.get_absolute_url() + anchor)
+        if not form.errors:
+            # Back to where the person was working: the note box, or the top for the rest.
+            anchor = "#note-form" if action in ("note", "strike") else ""
+            return redirect(incident.get_absolute_url() + anchor)
+        refusal, status = [], 400
+        for field, errors in form.errors.items():
+            label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
+            refusal.append(f"{label}{' '.join(errors)}")
+    for text in refusal:
+        messages.error(request, text)
+    bound = {BOUND_AS[action]: form} if action in BOUND_AS and form is not None else {}
+    return _incident_page(request, incident, bound, status=status)
 
 
 @login_required

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils.safestring import mark_safe
 
+from incidents import display
 from incidents.markdown import render_markdown
-from incidents.models import IncidentRole, Status
+from incidents.models import IncidentRole, Status, TimelineEvent
 
 register = template.Library()
 
@@ -38,3 +39,20 @@ def role_label(value: str) -> str:
 @register.filter
 def status_label(value: str) -> str:
     return Status(value).label if value in Status.values else value
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """The one way pages show a moment: a <time> in the viewer's zone, marked with it,
+    with the date when it is not today ("15:12 CET", "Nov 21, 15:12 CET")."""
+    return display.time_element(value)
+
+
+@register.filter
+def utc_key(value: datetime) -> str:
+    return display.utc_key(value)
+
+
+@register.filter
+def back_dated(event: TimelineEvent) -> bool:
+    return display.is_back_dated(event)
