@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -140,107 +141,77 @@ def _incident_page(
     return render(request, "incidents/detail.html", context, status=status)
 
 
-# --- Actions: each validates a form and calls one lifecycle function ----------------------
-# A handler returns its bound form (kept on the page if it is invalid) and lets lifecycle's
-# refusals propagate; incident_action turns those into an answer.
+# --- Actions: each is a form and a step that passes its cleaned data to lifecycle ---------
+# A step lets lifecycle's refusals propagate; incident_action turns them into an answer.
+
+Step = Callable[[HttpRequest, Incident, dict[str, Any], Form], None]
 
 
-def _note(request: HttpRequest, incident: Incident) -> Form:
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.add_note(incident, request.user, data["body"], occurred_at=data["occurred_at"])
-    return form
+def _note(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.add_note(incident, request.user, data["body"], occurred_at=data["occurred_at"])
 
 
-def _status(request: HttpRequest, incident: Incident) -> Form:
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        lifecycle.set_status(
-            incident, request.user, form.cleaned_data["status"], form.cleaned_data["body"]
-        )
-    return form
+def _status(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.set_status(incident, request.user, data["status"], data["body"])
 
 
-def _severity(request: HttpRequest, incident: Incident) -> Form:
-    form = SeverityForm(request.POST)
-    if form.is_valid():
-        lifecycle.set_severity(incident, request.user, form.cleaned_data["severity"])
-    return form
+def _severity(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.set_severity(incident, request.user, data["severity"])
 
 
-def _role_change(change: Callable) -> Callable[[HttpRequest, Incident], Form]:
-    """A handler for the role form that calls lifecycle.assign_role or unassign_role."""
-
-    def handler(request: HttpRequest, incident: Incident) -> Form:
-        form = RoleForm(request.POST)
-        if form.is_valid():
-            change(incident, request.user, form.cleaned_data["role"], form.cleaned_data["user"])
-        return form
-
-    return handler
+def _assign(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.assign_role(incident, request.user, data["role"], data["user"])
 
 
-def _acknowledge(request: HttpRequest, incident: Incident) -> Form:
-    form = MoveNoteForm(request.POST)
-    if form.is_valid():
-        lifecycle.acknowledge(incident, request.user, form.cleaned_data["body"])
-    return form
+def _unassign(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.unassign_role(incident, request.user, data["role"], data["user"])
 
 
-def _reopen(request: HttpRequest, incident: Incident) -> Form:
-    form = MoveNoteForm(request.POST)
-    if form.is_valid():
-        lifecycle.reopen(incident, request.user, form.cleaned_data["body"])
-    return form
+def _acknowledge(
+    request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form
+) -> None:
+    lifecycle.acknowledge(incident, request.user, data["body"])
 
 
-def _strike(request: HttpRequest, incident: Incident) -> Form:
-    form = StrikeForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.strike_note(incident, request.user, data["seq"], data["reason"])
-    return form
+def _reopen(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.reopen(incident, request.user, data["body"])
 
 
-def _edit(request: HttpRequest, incident: Incident) -> Form:
-    form = EditForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.update(
-            incident,
-            request.user,
-            title=data["title"],
-            summary=data["summary"],
-            services=data["services"],
-        )
-    return form
+def _strike(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.strike_note(incident, request.user, data["seq"], data["reason"])
 
 
-def _merge(request: HttpRequest, incident: Incident) -> Form:
-    form = MergeForm(request.POST)
-    if form.is_valid():
-        ref = form.cleaned_data["into"]
-        try:
-            into = get_incident_for(request.user, ref, edit=True)
-        except Http404:
-            form.add_error("into", f"There is no incident {ref} that you can see. Check the ref.")
-        else:
-            lifecycle.merge(incident, request.user, into)
-    return form
+def _edit(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.update(
+        incident,
+        request.user,
+        title=data["title"],
+        summary=data["summary"],
+        services=data["services"],
+    )
 
 
-ACTIONS: dict[str, Callable[[HttpRequest, Incident], Form]] = {
-    "note": _note,
-    "status": _status,
-    "severity": _severity,
-    "assign": _role_change(lifecycle.assign_role),
-    "unassign": _role_change(lifecycle.unassign_role),
-    "acknowledge": _acknowledge,
-    "reopen": _reopen,
-    "strike": _strike,
-    "edit": _edit,
-    "merge": _merge,
+def _merge(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    try:
+        into = get_incident_for(request.user, data["into"], edit=True)
+    except Http404:
+        # A typo, or an incident this person cannot see: the same words for both.
+        form.add_error("into", f"There is no incident {data['into']} that you can see.")
+        return
+    lifecycle.merge(incident, request.user, into)
+
+
+ACTIONS: dict[str, tuple[type[Form], Step]] = {
+    "note": (NoteForm, _note),
+    "status": (StatusForm, _status),
+    "severity": (SeverityForm, _severity),
+    "assign": (RoleForm, _assign),
+    "unassign": (RoleForm, _unassign),
+    "acknowledge": (MoveNoteForm, _acknowledge),
+    "reopen": (MoveNoteForm, _reopen),
+    "strike": (StrikeForm, _strike),
+    "edit": (EditForm, _edit),
+    "merge": (MergeForm, _merge),
 }
 # The page's form that keeps what the person typed when an action is refused.
 BOUND_AS = {"note": "note_form", "assign": "role_form", "edit": "edit_form", "merge": "merge_form"}
@@ -257,27 +228,33 @@ def incident_action(request: HttpRequest, ref: str, action: str) -> HttpResponse
     saying why, with what was typed kept: 409 when the incident's state does not allow
     it, 400 for invalid input, 403 when this person may not."""
     incident = get_incident_for(request.user, ref, edit=True)
-    form = None
+    form_class, step = ACTIONS[action]
+    form = form_class(request.POST)
+    refusal: list[str] = []
+    status = 400
     try:
-        form = ACTIONS[action](request, incident)
-    except lifecycle.Conflict as exc:
-        refusal, status = [_message(exc)], 409
+        if form.is_valid():
+            step(request, incident, form.cleaned_data, form)
     except lifecycle.LifecycleError as exc:
-        refusal, status = [_message(exc)], 400
+        # Conflict is a LifecycleError: the incident's state does not allow it.
+        status = 409 if isinstance(exc, lifecycle.Conflict) else 400
+        refusal.append(_message(exc))
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
     except PermissionDenied as exc:
-        refusal, status = [_message(exc)], 403
+        status = 403
+        refusal.append(_message(exc))
     else:
         if not form.errors:
             # Back to where the person was working: the note box, or the top for the rest.
             anchor = "#note-form" if action in ("note", "strike") else ""
             return redirect(incident.get_absolute_url() + anchor)
-        refusal, status = [], 400
         for field, errors in form.errors.items():
-            label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
+            label = "" if field == "__all__" else f"{form[field].label}: "
             refusal.append(f"{label}{' '.join(errors)}")
     for text in refusal:
         messages.error(request, text)
-    bound = {BOUND_AS[action]: form} if action in BOUND_AS and form is not None else {}
+    bound = {BOUND_AS[action]: form} if action in BOUND_AS else {}
     return _incident_page(request, incident, bound, status=status)
 
 
