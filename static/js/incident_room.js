@@ -138,14 +138,22 @@
     const el = document.getElementById(id);
     if (!el || html === undefined || swapped[id] === html) return;
     swapped[id] = html;
+    // Keep what the person is doing there: typed text, an opened card, the focus.
     const typed = {};
     el.querySelectorAll("input[type=text], textarea").forEach((input) => {
       if (input.name && input.value) typed[input.name] = input.value;
     });
+    const opened = [...el.querySelectorAll("details[open] > summary")].map((s) => s.textContent);
+    const focused = el.contains(document.activeElement) ? document.activeElement.id : "";
     el.replaceChildren(adapt(fromHTML(html)));
     el.querySelectorAll("input[type=text], textarea").forEach((input) => {
       if (typed[input.name]) input.value = typed[input.name];
     });
+    el.querySelectorAll("details > summary").forEach((summary) => {
+      if (opened.includes(summary.textContent)) summary.parentElement.open = true;
+    });
+    const refocus = focused && document.getElementById(focused);
+    if (refocus && el.contains(refocus)) refocus.focus();
   }
 
   // Page element id -> fragment in the live `incident` message (incidents/display.py).

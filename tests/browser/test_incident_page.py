@@ -88,14 +88,19 @@ def test_status_buttons_move_the_incident_and_the_other_page_follows(asgi_server
     page_b.locator("#roles", has_text="Ana").wait_for(timeout=3000)
     assert page_b.locator("#merge details").is_visible()
 
+    # Ben is typing a reason and has the Merge card open when Ana resolves: both survive.
+    actions_b.get_by_label("Why (optional)").fill("Waiting for the fix")
+    page_b.locator("#merge summary").click()
     click_and_wait(page_a, "Resolve")
     actions_b.get_by_role("button", name="Reopen").wait_for(timeout=3000)
+    assert actions_b.get_by_label("Why (optional)").input_value() == "Waiting for the fix"
     page_b.locator("#merge details").wait_for(state="detached", timeout=3000)
     assert page_a.locator("#merge details").count() == 0
 
     click_and_wait(page_a, "Reopen")
     actions_b.get_by_role("button", name="Identified").wait_for(timeout=3000)
     page_b.locator("#merge details").wait_for(timeout=3000)
+    assert page_b.locator("#merge details").get_attribute("open") is None, "a new card, closed"
     assert page_b.locator("#assign-form").is_visible()
     assert page_b.evaluate("window.notReloaded") is True
 
