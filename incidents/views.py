@@ -129,6 +129,8 @@ def _incident_page(
         "merge_form": MergeForm(),
         **(bound or {}),
     }
+    when = forms["note_form"].fields["occurred_at"]
+    when.help_text = f"For something noticed earlier; leave empty for now. Your time zone: {zone}."
     context = display.incident_context(
         incident,
         events=events,
