@@ -66,15 +66,14 @@ def time_element(value: datetime | None) -> str:
     whoever reads a pushed fragment."""
     if value is None:
         return "—"
-    return format_html(
-        '<time datetime="{}" data-when>{}</time>', utc_key(value), format_when(value)
-    )
+    iso = value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_html('<time datetime="{}" data-when>{}</time>', iso, format_when(value))
 
 
 def utc_key(value: datetime) -> str:
-    """ISO 8601 in UTC with microseconds: sorts as text in time order (the timeline's
-    data-occurred, compared by the live room)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO 8601 in UTC with microseconds and a four-digit year: sorts as text in time order
+    (the timeline's data-occurred, compared by the live room)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def zone_names(zone_name: str, now: datetime | None = None) -> dict[str, str]:

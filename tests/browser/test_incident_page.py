@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership, Role, Team
+from accounts.models import ApiToken, Membership, Role, Team
 from incidents import lifecycle
 
 from ..helpers import make_user
@@ -183,4 +183,32 @@ def test_the_api_docs_work_under_their_policy(asgi_server, new_page, ops):
     log_in(page, asgi_server, "ana@example.com")
     page.goto(f"{asgi_server}/api/docs/")
     page.locator(".swagger-ui .info .title", has_text="Keel API").wait_for()
+    assert_no_csp_trouble(page)
+
+
+def test_revoking_a_token_asks_first_on_the_boosted_profile_page(asgi_server, new_page, ops):
+    page = watched(new_page)
+    log_in(page, asgi_server, "ana@example.com")
+    page.get_by_role("link", name="Ana").click()
+    page.get_by_label("Name", exact=True).fill("deploy script")
+    page.get_by_role("button", name="Create token").click()
+    page.get_by_label("New API token").wait_for()
+    token = ApiToken.objects.get(name="deploy script")
+
+    posts = []
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Revoke").click()
+    page.evaluate("1")  # the click's handlers have run
+    assert posts == [] and page.get_by_label("New API token").is_visible()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke").click()
+    page.get_by_text("revoked. Scripts using it will stop working").wait_for()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
     assert_no_csp_trouble(page)

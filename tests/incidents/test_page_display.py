@@ -145,6 +145,17 @@ def test_a_time_at_the_edge_of_the_calendar_still_renders_west_of_utc():
         assert display.format_when(datetime(1, 1, 1, 0, 0, tzinfo=UTC)) == "Jan 1 1, 00:00 UTC"
 
 
+def test_the_timeline_sort_key_sorts_as_text_across_the_calendar():
+    moments = [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(999, 5, 1, tzinfo=UTC),
+        datetime(2026, 11, 22, 15, 12, 0, 5, tzinfo=UTC),
+        datetime(2026, 11, 22, 15, 12, 0, 40, tzinfo=UTC),
+    ]
+    keys = [display.utc_key(moment) for moment in moments]
+    assert sorted(keys) == keys and keys[0] == "0001-01-01T00:00:00.000000Z"
+
+
 def test_zone_names_let_the_browser_mark_times_as_the_server_does():
     names = display.zone_names("Europe/Paris", datetime(2026, 11, 22, tzinfo=UTC))
     assert names == {"+01:00": "CET", "+02:00": "CEST"}
@@ -200,3 +211,9 @@ def test_acknowledging_keeps_a_commander_already_named(cast):
     incident = declare(cast, actor=None, commander=cast.admin)
     lifecycle.acknowledge(incident, cast.responder)
     assert [(r.role, r.user) for r in incident.roles.all()] == [("commander", cast.admin)]
+
+
+def test_the_declare_page_tells_a_viewer_how_to_become_a_responder(cast, client):
+    client.force_login(cast.viewer)
+    html = client.get("/incidents/new/").content.decode()
+    assert "Only responders declare incidents" in html and 'name="title"' not in html
