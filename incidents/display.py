@@ -26,6 +26,7 @@ from django.utils.html import format_html
 
 from accounts.models import User
 
+from .forms import EditForm
 from .lifecycle import ALLOWED_MOVES
 from .markdown import render_markdown
 from .models import Incident, IncidentRole, Severity, Status, TimelineEvent
@@ -172,6 +173,18 @@ def role_rows(incident: Incident) -> list[tuple[str, str, list]]:
     ]
 
 
+def edit_form(incident: Incident) -> EditForm:
+    """The edit form as the incident is now (not as it was when the page loaded, which
+    would quietly undo someone else's edit)."""
+    return EditForm(
+        initial={
+            "title": incident.title,
+            "summary": incident.summary,
+            "services": incident.service_list,
+        }
+    )
+
+
 def incident_context(incident: Incident, **extra: Any) -> dict[str, Any]:
     """What the incident's fragments need; the page adds its person's permissions."""
     return {
@@ -179,6 +192,7 @@ def incident_context(incident: Incident, **extra: Any) -> dict[str, Any]:
         "roles": role_rows(incident),
         "moves": moves(incident.status),
         "severities": Severity.choices,
+        "edit_form": edit_form(incident),
         **extra,
     }
 
@@ -193,6 +207,7 @@ FRAGMENTS = {
     "facts_html": "incidents/_facts.html",
     "summary_html": "incidents/_summary.html",
     "merge_html": "incidents/_merge.html",
+    "edit_html": "incidents/_edit.html",
 }
 
 

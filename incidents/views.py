@@ -119,13 +119,6 @@ def _incident_page(
     forms = {
         "note_form": NoteForm(),
         "role_form": RoleForm(),
-        "edit_form": EditForm(
-            initial={
-                "title": incident.title,
-                "summary": incident.summary,
-                "services": incident.service_list,
-            }
-        ),
         "merge_form": MergeForm(),
         **(bound or {}),
     }

@@ -141,13 +141,13 @@
     // Keep what the person is doing there: typed text, an opened card, the focus.
     const typed = {};
     el.querySelectorAll("input[type=text], textarea").forEach((input) => {
-      if (input.name && input.value) typed[input.name] = input.value;
+      if (input.name && input.value !== input.defaultValue) typed[input.name] = input.value;
     });
     const opened = [...el.querySelectorAll("details[open] > summary")].map((s) => s.textContent);
     const focused = el.contains(document.activeElement) ? document.activeElement.id : "";
     el.replaceChildren(adapt(fromHTML(html)));
     el.querySelectorAll("input[type=text], textarea").forEach((input) => {
-      if (typed[input.name]) input.value = typed[input.name];
+      if (input.name in typed) input.value = typed[input.name];
     });
     el.querySelectorAll("details > summary").forEach((summary) => {
       if (opened.includes(summary.textContent)) summary.parentElement.open = true;
@@ -165,6 +165,7 @@
     facts: "facts_html",
     summary: "summary_html",
     merge: "merge_html",
+    edit: "edit_html",
   };
 
   function updateIncident(incident) {

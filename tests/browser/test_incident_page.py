@@ -104,6 +104,16 @@ def test_status_buttons_move_the_incident_and_the_other_page_follows(asgi_server
     assert page_b.locator("#assign-form").is_visible()
     assert page_b.evaluate("window.notReloaded") is True
 
+    # Ana renames it: Ben's edit form holds the new title, so saving it would not undo hers.
+    page_a.locator("#edit summary").click()
+    page_a.locator("#edit").get_by_label("Title").fill("Checkout errors in eu-west")
+    with page_a.expect_navigation():
+        page_a.locator("#edit").get_by_role("button", name="Save").click()
+    page_b.locator("#incident-title", has_text="Checkout errors in eu-west").wait_for(timeout=3000)
+    assert page_b.locator("#edit").get_by_label("Title").input_value() == (
+        "Checkout errors in eu-west"
+    )
+
     # Every time on Ben's page, pushed or not, is in his zone and says so.
     times = page_b.locator("#timeline time[data-when]").all_inner_texts()
     assert len(times) >= 5 and all(t.endswith(" JST") for t in times), times

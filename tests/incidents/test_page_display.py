@@ -217,3 +217,11 @@ def test_the_declare_page_tells_a_viewer_how_to_become_a_responder(cast, client)
     client.force_login(cast.viewer)
     html = client.get("/incidents/new/").content.decode()
     assert "Only responders declare incidents" in html and 'name="title"' not in html
+
+
+def test_the_live_edit_form_holds_the_incident_as_it_is_now(cast):
+    incident = declare(cast, title="Checkout errors")
+    lifecycle.update(incident, cast.admin, title="Payments gateway down")
+    state = incident_payload(Incident.objects.for_list().get(pk=incident.pk))
+    assert 'value="Payments gateway down"' in state["edit_html"]
+    assert 'name="csrfmiddlewaretoken"' in state["edit_html"], "the page fills in its token"
