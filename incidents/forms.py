@@ -28,7 +28,9 @@ class DeclareForm(forms.Form):
         help_text="What people are experiencing, not the cause you suspect.",
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="No team"
+    )
     services = forms.ModelMultipleChoiceField(
         queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -82,21 +84,26 @@ class NoteForm(forms.Form):
             attrs={"rows": 3, "placeholder": "What did you see, try or decide? (Markdown)"}
         ),
     )
-
-
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices)
-    body = forms.CharField(
+    # A naive time from the browser is read in the current zone: the viewer's own
+    # (accounts.middleware.UserTimezoneMiddleware).
+    occurred_at = forms.DateTimeField(
         required=False,
-        max_length=lifecycle.MAX_NOTE,
-        label="Why",
-        widget=forms.TextInput(attrs={"placeholder": "Rolled back the deploy; errors falling"}),
+        label="When",
+        help_text="For something noticed earlier; leave empty for now. In your time zone.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
-    def __init__(self, *args, incident, **kwargs):
-        super().__init__(*args, **kwargs)
-        moves = [m for m in lifecycle.ALLOWED_MOVES[incident.status] if m != Status.MERGED]
-        self.fields["status"].choices = [(m, Status(m).label) for m in moves]
+
+class MoveNoteForm(forms.Form):
+    """The optional "why" typed beside the status buttons."""
+
+    body = forms.CharField(required=False, max_length=lifecycle.MAX_NOTE, label="Why")
+
+
+class StatusForm(MoveNoteForm):
+    # Every status: a move the incident's state does not allow is lifecycle's to refuse
+    # (409, naming the allowed moves), e.g. a button on a page another person overtook.
+    status = forms.ChoiceField(choices=Status.choices)
 
 
 class SeverityForm(forms.Form):
@@ -105,7 +112,9 @@ class SeverityForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=IncidentRole.choices)
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Person", empty_label="Choose a person…"
+    )
 
     def __init__(self, *args, viewer, incident=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,7 +124,7 @@ class RoleForm(forms.Form):
 
 class StrikeForm(forms.Form):
     seq = forms.IntegerField(min_value=1, max_value=2**31 - 1)
-    reason = forms.CharField(required=False, max_length=500)
+    reason = forms.CharField(required=False, max_length=500, label="Why it is wrong")
 
 
 class MergeForm(forms.Form):

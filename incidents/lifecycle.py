@@ -410,8 +410,11 @@ def update(
 # --- Status --------------------------------------------------------------------------------
 
 
-def acknowledge(incident: Incident, actor: User | None) -> Incident:
-    """Someone is on it: triggered -> investigating. Stops paging (later, via the hook)."""
+def acknowledge(incident: Incident, actor: User | None, body: str = "") -> Incident:
+    """Someone is on it: triggered -> investigating. Stops paging (later, via the hook).
+    The person who acknowledges an incident nobody commands becomes its commander, so an
+    incident that is being worked always has someone in charge."""
+    body = _text(body, "body", MAX_NOTE, required=False)
     with _writing(actor) as w:
         incident = w.lock(incident)
         if incident.status != Status.TRIGGERED:
@@ -419,7 +422,12 @@ def acknowledge(incident: Incident, actor: User | None) -> Incident:
         before = incident.status
         incident.acknowledged_at = timezone.now()
         incident.status = Status.INVESTIGATING
-        w.event(incident, EventKind.ACK, "", {"from": before, "to": incident.status})
+        w.event(incident, EventKind.ACK, body, {"from": before, "to": incident.status})
+        commanded = RoleAssignment.objects.filter(
+            incident=incident, role=IncidentRole.COMMANDER
+        ).exists()
+        if actor is not None and not commanded:
+            _assign(w, incident, IncidentRole.COMMANDER, actor)
     return incident
 
 

@@ -1,9 +1,9 @@
 """The live incident room's broadcast: after a change commits, send its events and the
 incident's new state to everyone with the incident open, through the channel layer.
 
-Fragments are rendered once, for no one in particular: edit controls are included and
-each browser drops those its person may not use (static/js/incident_room.js), so that
-hundreds of watchers cost one render, not hundreds.
+Fragments are rendered once, for no one in particular (incidents/display.py): edit controls
+are included and each browser drops those its person may not use and shows times in its
+person's zone (static/js/incident_room.js), so hundreds of watchers cost one render.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
-from django.template.loader import render_to_string
 
-from .api.serializers import IncidentSerializer, TimelineEventSerializer
+from .display import event_data, event_fragment, incident_fragments, incident_state
 from .lifecycle import Change
-from .models import EventKind, Incident, IncidentRole, TimelineEvent
+from .models import EventKind, Incident, TimelineEvent
 
 
 def room_group(incident_id: int) -> str:
@@ -24,28 +23,13 @@ def room_group(incident_id: int) -> str:
 
 
 def event_payload(event: TimelineEvent, incident: Incident) -> dict[str, Any]:
-    data = TimelineEventSerializer(event).data
-    data["html"] = render_to_string(
-        "incidents/_event.html", {"event": event, "incident": incident, "live": True}
-    )
-    return data
+    return {**event_data(event), "html": event_fragment(event, incident)}
 
 
 def incident_payload(incident: Incident) -> dict[str, Any]:
-    data = IncidentSerializer(incident).data
-    context = {"incident": incident, "roles": role_rows(incident), "can_edit": True}
-    data["head_html"] = render_to_string("incidents/_head_badges.html", context)
-    data["roles_html"] = render_to_string("incidents/_roles.html", context)
-    data["facts_html"] = render_to_string("incidents/_facts.html", context)
-    data["summary_html"] = render_to_string("incidents/_summary.html", context)
-    return data
-
-
-def role_rows(incident: Incident) -> list[tuple[str, str, list]]:
-    return [
-        (IncidentRole(role).label, role, incident.role_holders(role))
-        for role in IncidentRole.values
-    ]
+    """The incident's state and every state-dependent part of its page (status buttons,
+    severity, roles, merge card ...), which the page swaps in."""
+    return {**incident_state(incident), **incident_fragments(incident)}
 
 
 def events_after(incident: Incident, after: int, limit: int = 500) -> list[TimelineEvent]:

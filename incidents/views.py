@@ -3,15 +3,19 @@ back to the incident (htmx boosts these, so the page updates without a full relo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team
@@ -22,12 +26,13 @@ from accounts.permissions import (
     is_incident_admin,
 )
 
-from . import lifecycle
+from . import display, lifecycle
 from .filters import IncidentFilter
 from .forms import (
     DeclareForm,
     EditForm,
     MergeForm,
+    MoveNoteForm,
     NoteForm,
     RoleForm,
     ServiceForm,
@@ -35,7 +40,6 @@ from .forms import (
     StatusForm,
     StrikeForm,
 )
-from .live import role_rows
 from .models import Incident, Service, Severity, Status
 
 PAGE_SIZE = 50
@@ -103,121 +107,113 @@ def declare(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, ref: str) -> HttpResponse:
     incident = get_incident_for(request.user, ref)
+    return _incident_page(request, incident)
+
+
+def _incident_page(
+    request: HttpRequest,
+    incident: Incident,
+    bound: dict[str, Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The incident page; after a refused action, with the person's input kept (`bound`)."""
     incident = Incident.objects.for_list().get(pk=incident.pk)
-    events = incident.events.select_related("author", "struck_by").order_by("seq")
-    return render(
-        request,
-        "incidents/detail.html",
-        {
-            "incident": incident,
-            "events": events,
-            "roles": role_rows(incident),
-            "can_edit": can_edit(request.user, incident),
-            "is_admin": is_incident_admin(request.user, incident),
-            "note_form": NoteForm(),
-            "status_form": StatusForm(incident=incident),
-            "severity_form": SeverityForm(initial={"severity": incident.severity}),
-            "role_form": RoleForm(viewer=request.user, incident=incident),
-            "edit_form": EditForm(
-                initial={
-                    "title": incident.title,
-                    "summary": incident.summary,
-                    "services": incident.service_list,
-                }
-            ),
-            "merge_form": MergeForm(),
-        },
+    events = incident.events.select_related("author", "struck_by").order_by("occurred_at", "seq")
+    zone = timezone.get_current_timezone_name()
+    forms = {
+        "note_form": NoteForm(),
+        "role_form": RoleForm(viewer=request.user, incident=incident),
+        "merge_form": MergeForm(),
+        **(bound or {}),
+    }
+    when = forms["note_form"].fields["occurred_at"]
+    when.help_text = f"For something noticed earlier; leave empty for now. Your time zone: {zone}."
+    context = display.incident_context(
+        incident,
+        events=events,
+        can_edit=can_edit(request.user, incident),
+        is_admin=is_incident_admin(request.user, incident),
+        time_zone=zone,
+        zone_names=json.dumps(display.zone_names(zone)),
+        **forms,
+    )
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+# --- Actions: each is a form and a step that passes its cleaned data to lifecycle ---------
+# A step lets lifecycle's refusals propagate; incident_action turns them into an answer.
+
+Step = Callable[[HttpRequest, Incident, dict[str, Any], Form], None]
+
+
+def _note(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.add_note(incident, request.user, data["body"], occurred_at=data["occurred_at"])
+
+
+def _status(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.set_status(incident, request.user, data["status"], data["body"])
+
+
+def _severity(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.set_severity(incident, request.user, data["severity"])
+
+
+def _assign(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.assign_role(incident, request.user, data["role"], data["user"])
+
+
+def _unassign(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.unassign_role(incident, request.user, data["role"], data["user"])
+
+
+def _acknowledge(
+    request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form
+) -> None:
+    lifecycle.acknowledge(incident, request.user, data["body"])
+
+
+def _reopen(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.reopen(incident, request.user, data["body"])
+
+
+def _strike(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.strike_note(incident, request.user, data["seq"], data["reason"])
+
+
+def _edit(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.update(
+        incident,
+        request.user,
+        title=data["title"],
+        summary=data["summary"],
+        services=data["services"],
     )
 
 
-# --- Actions: each validates a form and calls one lifecycle function ----------------------
+def _merge(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    try:
+        into = get_incident_for(request.user, data["into"], edit=True)
+    except Http404:
+        # A typo, or an incident this person cannot see: the same words for both.
+        form.add_error("into", f"There is no incident {data['into']} that you can see.")
+        return
+    lifecycle.merge(incident, request.user, into)
 
 
-def _note(request, incident):
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        lifecycle.add_note(incident, request.user, form.cleaned_data["body"])
-    return form
-
-
-def _status(request, incident):
-    form = StatusForm(request.POST, incident=incident)
-    if form.is_valid():
-        lifecycle.set_status(
-            incident, request.user, form.cleaned_data["status"], form.cleaned_data["body"]
-        )
-    return form
-
-
-def _severity(request, incident):
-    form = SeverityForm(request.POST)
-    if form.is_valid():
-        lifecycle.set_severity(incident, request.user, form.cleaned_data["severity"])
-    return form
-
-
-def _role_change(change: Callable) -> Callable:
-    """A handler for the role form that calls lifecycle.assign_role or unassign_role."""
-
-    def handler(request, incident):
-        form = RoleForm(request.POST, viewer=request.user, incident=incident)
-        if form.is_valid():
-            change(incident, request.user, form.cleaned_data["role"], form.cleaned_data["user"])
-        return form
-
-    return handler
-
-
-def _acknowledge(request, incident):
-    lifecycle.acknowledge(incident, request.user)
-
-
-def _reopen(request, incident):
-    lifecycle.reopen(incident, request.user)
-
-
-def _strike(request, incident):
-    form = StrikeForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.strike_note(incident, request.user, data["seq"], data["reason"])
-    return form
-
-
-def _edit(request, incident):
-    form = EditForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        lifecycle.update(
-            incident,
-            request.user,
-            title=data["title"],
-            summary=data["summary"],
-            services=data["services"],
-        )
-    return form
-
-
-def _merge(request, incident):
-    form = MergeForm(request.POST)
-    if form.is_valid():
-        into = get_incident_for(request.user, form.cleaned_data["into"], edit=True)
-        lifecycle.merge(incident, request.user, into)
-    return form
-
-
-ACTIONS: dict[str, Callable] = {
-    "note": _note,
-    "status": _status,
-    "severity": _severity,
-    "assign": _role_change(lifecycle.assign_role),
-    "unassign": _role_change(lifecycle.unassign_role),
-    "acknowledge": _acknowledge,
-    "reopen": _reopen,
-    "strike": _strike,
-    "edit": _edit,
-    "merge": _merge,
+ACTIONS: dict[str, tuple[type[Form], Step]] = {
+    "note": (NoteForm, _note),
+    "status": (StatusForm, _status),
+    "severity": (SeverityForm, _severity),
+    "assign": (RoleForm, _assign),
+    "unassign": (RoleForm, _unassign),
+    "acknowledge": (MoveNoteForm, _acknowledge),
+    "reopen": (MoveNoteForm, _reopen),
+    "strike": (StrikeForm, _strike),
+    "edit": (EditForm, _edit),
+    "merge": (MergeForm, _merge),
 }
+# The page's form that keeps what the person typed when an action is refused.
+BOUND_AS = {"note": "note_form", "assign": "role_form", "edit": "edit_form", "merge": "merge_form"}
 
 
 def _message(exc: Exception) -> str:
@@ -227,20 +223,40 @@ def _message(exc: Exception) -> str:
 @login_required
 @require_POST
 def incident_action(request: HttpRequest, ref: str, action: str) -> HttpResponse:
+    """Allowed: a redirect back to the incident (302). Refused: the incident page again,
+    saying why, with what was typed kept: 409 when the incident's state does not allow
+    it, 400 for invalid input, 403 when this person may not."""
     incident = get_incident_for(request.user, ref, edit=True)
-    handler = ACTIONS[action]
+    form_class, step = ACTIONS[action]
+    # The role form lists (and accepts) only the people this person may see.
+    extra = {"viewer": request.user, "incident": incident} if form_class is RoleForm else {}
+    form = form_class(request.POST, **extra)
+    refusal: list[str] = []
+    status = 400
     try:
-        form = handler(request, incident)
-    except (lifecycle.LifecycleError, PermissionDenied) as exc:
-        messages.error(request, _message(exc))
+        if form.is_valid():
+            step(request, incident, form.cleaned_data, form)
+    except lifecycle.LifecycleError as exc:
+        # Conflict is a LifecycleError: the incident's state does not allow it.
+        status = 409 if isinstance(exc, lifecycle.Conflict) else 400
+        refusal.append(_message(exc))
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+    except PermissionDenied as exc:
+        status = 403
+        refusal.append(_message(exc))
     else:
-        if form is not None and form.errors:
-            for field, errors in form.errors.items():
-                label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
-                messages.error(request, f"{label}{' '.join(errors)}")
-    # Back to where the person was working: the note box, or the top for the rest.
-    anchor = "#note-form" if action in ("note", "strike") else ""
-    return redirect(incident.get_absolute_url() + anchor)
+        if not form.errors:
+            # Back to where the person was working: the note box, or the top for the rest.
+            anchor = "#note-form" if action in ("note", "strike") else ""
+            return redirect(incident.get_absolute_url() + anchor)
+        for field, errors in form.errors.items():
+            label = "" if field == "__all__" else f"{form[field].label}: "
+            refusal.append(f"{label}{' '.join(errors)}")
+    for text in refusal:
+        messages.error(request, text)
+    bound = {BOUND_AS[action]: form} if action in BOUND_AS else {}
+    return _incident_page(request, incident, bound, status=status)
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Error responses: JSON under /api/ (scripts read them), HTML elsewhere (people read them).
+"""Error responses: JSON under /api/ (scripts read them), HTML in the site's own style
+elsewhere (people read them: templates/404.html, 403.html, 500.html).
 
 Every error under /api/ is JSON with a `detail` a person can act on, whichever layer
 produced it: DRF views (incidents.api.errors.exception_handler), Django's handlers for
@@ -109,3 +110,24 @@ def server_error(request):
     if wants_json(request):
         return generic_error(request, 500)
     return defaults.server_error(request)
+
+
+class SiteNotFoundMiddleware:
+    """While DEBUG is on (as under `make run`), Django answers a 404 with its debug page,
+    which lists every URL pattern of the site. Show the site's own 404 page instead, unless
+    DEBUG_404_PAGE asks for the debug one. Without DEBUG this does nothing: Django uses
+    handler404 (not_found above) itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and not settings.DEBUG_404_PAGE
+            and response.status_code == 404
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return not_found(request)
+        return response

@@ -1,7 +1,9 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import health
 
@@ -9,6 +11,16 @@ handler400 = "keel.errors.bad_request"
 handler403 = "keel.errors.permission_denied"
 handler404 = "keel.errors.not_found"
 handler500 = "keel.errors.server_error"
+
+admin.site.site_header = "Keel administration"
+admin.site.site_title = "Keel administration"
+admin.site.index_title = "Teams, people, incidents and their records"
+
+# Swagger UI: the split view serves its start-up script as a file (script-src stays 'self');
+# the UI sets inline styles as it draws, so this one page allows inline style.
+api_docs = csp_update({"style-src": [SELF, UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False)),
@@ -18,6 +30,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("", include("incidents.urls")),
 ]

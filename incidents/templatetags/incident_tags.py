@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import template
-from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 
+from incidents import display
 from incidents.markdown import render_markdown
-from incidents.models import IncidentRole, Status
+from incidents.models import IncidentRole, Status, TimelineEvent
 
 register = template.Library()
 
@@ -41,16 +41,18 @@ def status_label(value: str) -> str:
     return Status(value).label if value in Status.values else value
 
 
-@register.filter(expects_localtime=False)
-def local_time(value: datetime | None, fmt: str = "M j, H:i") -> str:
-    """A time in the viewer's zone, like |date, but never an error: a time that zone cannot
-    express (year 1 seen from America/New_York overflows) is shown in UTC, marked."""
-    if not isinstance(value, datetime):
-        return ""
-    if timezone.is_naive(value):
-        return formats.date_format(value, fmt)
-    try:
-        return formats.date_format(timezone.localtime(value), fmt)
-    except (OverflowError, ValueError):
-        shown = formats.date_format(value.astimezone(UTC), fmt)
-        return shown if "T" in fmt or "e" in fmt else f"{shown} UTC"
+@register.filter
+def when(value: datetime | None) -> str:
+    """The one way pages show a moment: a <time> in the viewer's zone, marked with it,
+    with the date when it is not today ("15:12 CET", "Nov 21, 15:12 CET")."""
+    return display.time_element(value)
+
+
+@register.filter
+def utc_key(value: datetime) -> str:
+    return display.utc_key(value)
+
+
+@register.filter
+def back_dated(event: TimelineEvent) -> bool:
+    return display.is_back_dated(event)

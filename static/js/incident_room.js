@@ -5,7 +5,7 @@
 // incident's state after each change, and who else is here. Writes still go over HTTP
 // (the page's forms); the socket only listens. On a dropped connection it shows
 // "Reconnecting…", retries with backoff, and the next hello fills the gap: events are
-// placed by seq and never shown twice.
+// placed in the order they happened and never shown twice.
 (function () {
   "use strict";
 
@@ -56,21 +56,66 @@
       const mine = Number(el.dataset.author) === me;
       if (!(canEdit && (isAdmin || mine))) el.remove();
     });
+    // Read-only stand-ins for controls this person has.
+    root.querySelectorAll('[data-unless="edit"]').forEach((el) => {
+      if (canEdit) el.remove();
+    });
+    localizeTimes(root);
     return root;
+  }
+
+  // Times: fragments come rendered in UTC; show them as the server shows this person's
+  // page: "15:12 CET" today, "Nov 21, 15:12 CET" this year, "Nov 21 2025, 15:12 CET".
+  const timeZone = timeline.dataset.timeZone || "UTC";
+  const zoneNames = JSON.parse(timeline.dataset.zoneNames || "{}");
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function zoneParts(date) {
+    const parts = {};
+    new Intl.DateTimeFormat("en-US", {
+      timeZone, year: "numeric", month: "numeric", day: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset",
+    }).formatToParts(date).forEach((part) => { parts[part.type] = part.value; });
+    return parts;
+  }
+
+  function formatWhen(date) {
+    const at = zoneParts(date);
+    const today = zoneParts(new Date());
+    const offset = at.timeZoneName === "GMT" ? "+00:00" : at.timeZoneName.replace("GMT", "");
+    const clock = `${at.hour}:${at.minute} ${zoneNames[offset] || at.timeZoneName}`;
+    if (at.year === today.year && at.month === today.month && at.day === today.day) return clock;
+    const year = at.year === today.year ? "" : ` ${at.year}`;
+    return `${MONTHS[Number(at.month) - 1]} ${at.day}${year}, ${clock}`;
+  }
+
+  function localizeTimes(root) {
+    root.querySelectorAll("time[data-when]").forEach((time) => {
+      const date = new Date(time.getAttribute("datetime"));
+      if (!Number.isNaN(date.getTime())) time.textContent = formatWhen(date);
+    });
   }
 
   function seqOf(node) {
     return Number(node.dataset.seq);
   }
 
-  // Insert an event in seq order; an event already on the page is left alone.
+  // The timeline is in the order things happened (occurred_at, as UTC text that sorts),
+  // seq breaking ties: a back-dated note lands where it belongs, not at the end.
+  function comesBefore(node, occurred, seq) {
+    const theirs = node.dataset.occurred || "";
+    return theirs < occurred || (theirs === occurred && seqOf(node) < seq);
+  }
+
+  // Insert an event in time order; an event already on the page is left alone.
   function addEvent(event) {
     if (document.getElementById("event-" + event.seq)) return;
     const item = adapt(fromHTML(event.html)).firstElementChild;
     item.classList.add("event-new");
+    const occurred = item.dataset.occurred || "";
     let before = null;
     for (const existing of timeline.children) {
-      if (seqOf(existing) > event.seq) {
+      if (!comesBefore(existing, occurred, event.seq)) {
         before = existing;
         break;
       }
@@ -85,38 +130,53 @@
     if (current) current.replaceWith(adapt(fromHTML(event.html)).firstElementChild);
   }
 
+  // The last fragment swapped into each element: an unchanged one is left alone, so a
+  // note from someone else does not wipe what this person is typing beside the buttons.
+  const swapped = {};
+
   function setHTML(id, html) {
     const el = document.getElementById(id);
-    if (el) el.replaceChildren(adapt(fromHTML(html)));
+    if (!el || html === undefined || swapped[id] === html) return;
+    swapped[id] = html;
+    // Keep what the person is doing there: typed text, an opened card, the focus.
+    const typed = {};
+    el.querySelectorAll("input[type=text], textarea").forEach((input) => {
+      if (input.name && input.value !== input.defaultValue) typed[input.name] = input.value;
+    });
+    const opened = [...el.querySelectorAll("details[open] > summary")].map((s) => s.textContent);
+    const focused = el.contains(document.activeElement) ? document.activeElement.id : "";
+    el.replaceChildren(adapt(fromHTML(html)));
+    el.querySelectorAll("input[type=text], textarea").forEach((input) => {
+      if (input.name in typed) input.value = typed[input.name];
+    });
+    el.querySelectorAll("details > summary").forEach((summary) => {
+      if (opened.includes(summary.textContent)) summary.parentElement.open = true;
+    });
+    const refocus = focused && document.getElementById(focused);
+    if (refocus && el.contains(refocus)) refocus.focus();
   }
+
+  // Page element id -> fragment in the live `incident` message (incidents/display.py).
+  const FRAGMENTS = {
+    "incident-badges": "head_html",
+    "incident-actions": "actions_html",
+    severity: "severity_html",
+    roles: "roles_html",
+    facts: "facts_html",
+    summary: "summary_html",
+    merge: "merge_html",
+    edit: "edit_html",
+  };
 
   function updateIncident(incident) {
     document.getElementById("incident-title").textContent = incident.title;
     document.title = `${incident.ref} ${incident.title} · Keel`;
-    setHTML("incident-badges", incident.head_html);
-    setHTML("roles", incident.roles_html);
-    setHTML("facts", incident.facts_html);
-    setHTML("summary", incident.summary_html);
+    for (const [id, key] of Object.entries(FRAGMENTS)) setHTML(id, incident[key]);
+    // Controls that are not fragments (their content depends on who is looking).
     document.querySelectorAll("[data-statuses]").forEach((form) => {
       form.hidden = !form.dataset.statuses.split(" ").includes(incident.status);
     });
-    updateStatusChoices(incident.allowed_moves.filter((move) => move !== "merged"));
-    const severity = document.querySelector('select[name="severity"]');
-    if (severity && document.activeElement !== severity) severity.value = incident.severity;
-  }
-
-  function updateStatusChoices(moves) {
-    const card = document.getElementById("status-card");
-    const select = card && card.querySelector('select[name="status"]');
-    if (!select) return;
-    const current = [...select.options].map((option) => option.value);
-    if (current.join() !== moves.join()) {
-      const labels = { triggered: "Triggered", investigating: "Investigating",
-        identified: "Identified", monitoring: "Monitoring", resolved: "Resolved",
-        declined: "Declined" };
-      select.replaceChildren(...moves.map((move) => new Option(labels[move] || move, move)));
-    }
-    card.hidden = moves.length === 0;
+    document.body.dataset.status = incident.status;
   }
 
   function showPresence(users) {

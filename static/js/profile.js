@@ -1,0 +1,8 @@
+// The profile page: a new API token is selected as soon as it is focused, ready to copy.
+(function () {
+  "use strict";
+
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+})();
