@@ -38,12 +38,14 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, *args, teams=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams if teams is not None else Team.objects.none()
+        if "team" in self.fields:
+            self.fields["team"].queryset = teams if teams is not None else Team.objects.none()
         self.fields["service"].queryset = Service.objects.order_by("name")
 
     def clean(self):
         data = super().clean()
-        service, team = data.get("service"), data.get("team")
+        service = data.get("service")
+        team = data.get("team") or getattr(self.instance, "team", None)
         if service is not None and team is not None and service.team_id != team.pk:
             self.add_error("service", f"{service} is not a service of {team}.")
         return data
