@@ -281,3 +281,78 @@ def test_a_change_never_waits_for_the_chat_workspace(
     assert set(ChatDelivery.objects.values_list("status", flat=True)) == {"pending"}
     route = celery_app.amqp.router.route({}, "chat.deliver_channel")
     assert route["queue"].name == "chat"  # never the default queue paging uses
+
+
+def test_a_reminder_event_is_posted_to_channels_that_want_reminders(
+    cast, channel, receiver, django_capture_on_commit_callbacks
+):
+    incident = declare(cast)
+    channel.events = ["reminder"]
+    channel.save()
+    changed(
+        django_capture_on_commit_callbacks,
+        lifecycle.record, incident, None, "reminder", "Update the status page",
+    )  # fmt: skip
+    [message] = messages(receiver)
+    assert "Reminder: Update the status page" in message["text"]
+
+
+def test_a_new_commander_is_posted(cast, channel, receiver, django_capture_on_commit_callbacks):
+    incident = declare(cast)
+    channel.events = ["commander"]
+    channel.save()
+    changed(
+        django_capture_on_commit_callbacks,
+        lifecycle.assign_role, incident, cast.responder, "commander", cast.admin,
+    )  # fmt: skip
+    [message] = messages(receiver)
+    assert "Commander: Admin" in message["text"]
+    assert "*Commander*\nAdmin" in [f["text"] for f in message["blocks"][1]["fields"]]
+
+
+def test_a_published_postmortem_is_posted_and_other_postmortem_steps_are_not(
+    cast, channel, receiver, django_capture_on_commit_callbacks
+):
+    incident = declare(cast)
+    channel.events = ["postmortem"]
+    channel.save()
+    with time_machine.travel("2026-01-01 10:00:00Z", tick=False) as clock:
+        changed(
+            django_capture_on_commit_callbacks,
+            lifecycle.record, incident, cast.admin, "postmortem", "Draft", {"status": "draft"},
+        )  # fmt: skip
+        assert receiver.requests == []
+        clock.shift(2)
+        changed(
+            django_capture_on_commit_callbacks,
+            lifecycle.record, incident, cast.admin, "postmortem", "", {"status": "published"},
+        )  # fmt: skip
+    [message] = messages(receiver)
+    assert "Postmortem published by Admin" in message["text"]
+
+
+def test_a_change_a_channel_did_not_ask_for_still_updates_its_editable_message(
+    cast, channel, receiver, django_capture_on_commit_callbacks
+):
+    incident = declare(cast)
+    channel.events = ["resolved"]
+    channel.save()
+    ChatThread.objects.create(
+        channel=channel, incident=incident, response_url=f"{receiver.url}/actions/live",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )  # fmt: skip
+    changed(
+        django_capture_on_commit_callbacks, lifecycle.set_severity, incident, cast.responder, "SEV1"
+    )
+    [request] = receiver.requests
+    assert request.path == "/actions/live" and "SEV1" in json.loads(request.body)["text"]
+
+
+def test_without_an_editable_message_an_unasked_change_posts_nothing(cast, channel, receiver):
+    incident = declare(cast)
+    ChatDelivery.objects.create(
+        channel=channel, incident=incident, event="update", headline="x", update_only=True
+    )
+    delivery.send_next(channel.pk)
+    assert receiver.requests == []
+    assert ChatDelivery.objects.get().status == "skipped"
