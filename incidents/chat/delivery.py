@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role, User
 from incidents import outbound
 from incidents.models import Incident
 
@@ -206,11 +208,29 @@ def retry(rows: list[ChatDelivery], result: outbound.Result, now: datetime) -> N
 
 def disable(channel: ChatChannel, reason: str, now: datetime) -> None:
     """The workspace refused the channel for good: stop posting, and say why on the chat
-    page where the team's admins fix it. What was still pending is kept for the log."""
-    ChatChannel.objects.filter(pk=channel.pk).update(
-        state=ChatChannel.State.DISABLED, disabled_reason=reason[:300], disabled_at=now
+    page where the team's admins fix it, and mail them. What was still pending is kept for
+    the log."""
+    disabled = (
+        ChatChannel.objects.active()
+        .filter(pk=channel.pk)
+        .update(state=ChatChannel.State.DISABLED, disabled_reason=reason[:300], disabled_at=now)
     )
+    if not disabled:
+        return  # another worker got there first and told them already
     log.warning("chat channel %s disabled: %s", channel, reason)
+    admins = User.objects.filter(
+        memberships__team_id=channel.team_id, memberships__role=Role.ADMIN, is_active=True
+    ).values_list("email", flat=True)
+    page = settings.SITE_URL + reverse("chat:channel", args=[channel.pk])
+    send_mail(
+        f"Keel stopped posting to {channel.name}",
+        f"The chat workspace refused Keel's message to {channel.name} ({channel.team}) for "
+        f"good: {reason}.\n\nNothing is posted there until a team admin fixes the webhook "
+        f"URL (or the channel in the workspace) and saves the channel again:\n{page}\n",
+        None,
+        list(admins),
+        fail_silently=True,  # the page says it too; a mail server's trouble must not stop us
+    )
 
 
 def claim_wake(channel_id: int, when: datetime, now: datetime) -> bool:

@@ -167,8 +167,8 @@ def test_a_network_error_is_retried(cast, channel, receiver):
         (410, "channel_is_archived"),
     ],
 )
-def test_a_permanent_refusal_disables_the_channel_and_says_why(
-    cast, channel, receiver, status, error
+def test_a_permanent_refusal_disables_the_channel_and_tells_the_teams_admins(
+    cast, channel, receiver, status, error, mailoutbox
 ):
     receiver.answer(Answer(status, body=error.encode()))
     row = pending(channel, cast)
@@ -181,6 +181,9 @@ def test_a_permanent_refusal_disables_the_channel_and_says_why(
     pending(channel, cast)
     assert delivery.send_next(channel.pk).sent == 0
     assert len(receiver.requests) == 1  # a disabled channel is not posted to again
+    [mail] = mailoutbox
+    assert mail.to == ["admin@example.com"] and error in mail.body
+    assert f"/chat/{channel.pk}/" in mail.body
 
 
 def test_later_changes_replace_the_message_through_a_valid_response_url(
