@@ -21,6 +21,7 @@ class ChannelForm(forms.ModelForm):
         help_text="What the channel is told about.",
     )
     webhook_url = forms.URLField(
+        label="Webhook URL",
         max_length=500,
         assume_scheme="https",
         widget=forms.PasswordInput(render_value=False),
