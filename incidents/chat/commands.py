@@ -167,7 +167,7 @@ def declare(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     facts = incident_facts(incident)
     return blocks.in_channel(
         {
-            "text": f"{person.name} declared <{facts.url}|{incident.ref}>: "
+            "text": f"{blocks.escape(person.name)} declared <{facts.url}|{incident.ref}>: "
             f"{blocks.escape(incident.title)} ({incident.severity}). Commands here may leave "
             "out the INC-n."
         }
@@ -235,7 +235,7 @@ def lead(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     commander = named_person(rest[0], person)
     incident = incident_for(person, request, ref, "lead")
     incident = lifecycle.assign_role(incident, person, IncidentRole.COMMANDER, commander)
-    return done(f"{commander.name} is now commander of {incident.ref}.")
+    return done(f"{blocks.escape(commander.name)} is now commander of {incident.ref}.")
 
 
 def named_person(word: str, me: User) -> User:

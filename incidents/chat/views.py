@@ -56,6 +56,8 @@ def refuse_unsigned(request: HttpRequest) -> HttpResponse | None:
 def slash_command(request: HttpRequest) -> HttpResponse:
     if refused := refuse_unsigned(request):
         return refused
+    if request.POST.get("ssl_check") == "1":
+        return HttpResponse(status=200)  # Slack checking our certificate, nothing to do
 
     def field(name: str, limit: int) -> str:
         # PostgreSQL text cannot hold NUL; nobody means one.

@@ -290,3 +290,15 @@ def test_any_text_gets_a_reply_never_an_error(cast, signing_secret, linked, text
 def test_nul_characters_get_a_reply_never_an_error(cast, slack, text):
     declare(cast)
     assert slack(text)["response_type"] in ("ephemeral", "in_channel")
+
+
+def test_slacks_certificate_check_gets_an_empty_200(db, signing_secret):
+    response = post_signed(Client(), URL, "ssl_check=1&token=legacy", signing_secret)
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_a_display_name_cannot_ping_the_channel(cast, slack):
+    cast.responder.display_name = "<!channel> Mallory"
+    cast.responder.save()
+    reply = slack("declare Checkout is down")
+    assert "<!channel>" not in reply["text"] and "&lt;!channel&gt; Mallory" in reply["text"]
