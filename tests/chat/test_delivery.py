@@ -359,3 +359,30 @@ def test_without_an_editable_message_an_unasked_change_posts_nothing(cast, chann
     delivery.send_next(channel.pk)
     assert receiver.requests == []
     assert ChatDelivery.objects.get().status == "skipped"
+
+
+@pytest.fixture
+def redis_down():
+    """Celery's broker is unreachable (nobody listens on port 1), as when Redis is down."""
+    before = celery_app.conf.broker_url
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    yield
+    celery_app.conf.broker_url = before
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.task_always_eager = True
+
+
+def test_with_redis_down_the_change_goes_through_and_the_sweeper_sends_it_later(
+    cast, channel, receiver, redis_down, django_capture_on_commit_callbacks
+):
+    incident = changed(django_capture_on_commit_callbacks, declare, cast, actor=None)
+    assert incident.pk and receiver.requests == []
+    assert ChatDelivery.objects.get().status == "pending"  # recorded, not lost
+    celery_app.conf.task_always_eager = True  # Redis is back; beat runs the sweeper
+    tasks.sweep()
+    assert len(receiver.requests) == 1
+    assert ChatDelivery.objects.get().status == "delivered"
