@@ -149,3 +149,31 @@ def test_patch_me_links_reads_and_unlinks_the_chat_user_id(cast):
     assert not ChatIdentity.objects.exists()
     response = client.patch("/api/v1/me/", {"chat_user_id": "no spaces!"}, format="json")
     assert response.status_code == 400
+
+
+def test_bad_input_to_the_channels_api_is_a_clear_400(cast):
+    client = api_client(cast.admin)
+    good = {"team": cast.team.pk, "webhook_url": SECRET_URL}
+    for bad in [
+        {"team": "abc"},
+        {"team": 10**20},
+        {"service": -1},
+        {"name": "x" * 1000},
+        {"events": "declared"},
+        {"events": [None]},
+        {"webhook_url": "https://hooks.slack.com/\x00"},
+        {"slack_channel_id": "C\x00"},
+        {"state": "exploded"},
+    ]:
+        response = client.post("/api/v1/chat-channels/", {**good, **bad}, format="json")
+        assert response.status_code == 400, (bad, response.content)
+        assert response.data["detail"]
+    assert not ChatChannel.objects.exists()
+    response = client.patch("/api/v1/chat-channels/99999999999999999999/", {}, format="json")
+    assert response.status_code == 404
+
+
+def test_a_channel_page_that_does_not_exist_is_a_404(cast):
+    client = signed_in(cast.admin)
+    assert client.get("/chat/99999999999999999999/").status_code == 404
+    assert client.post("/chat/99999999999999999999/", {"name": "x"}).status_code == 404
