@@ -386,3 +386,20 @@ def test_with_redis_down_the_change_goes_through_and_the_sweeper_sends_it_later(
     tasks.sweep()
     assert len(receiver.requests) == 1
     assert ChatDelivery.objects.get().status == "delivered"
+
+
+def test_two_incidents_waiting_on_one_channel_take_turns_one_message_a_second(
+    cast, channel, receiver
+):
+    first, second = declare(cast, title="First"), declare(cast, title="Second")
+    for incident in (first, second, first):
+        ChatDelivery.objects.create(
+            channel=channel, incident=incident, event="status", headline=f"{incident.title}!"
+        )
+    now = timezone.now() + timedelta(seconds=1)
+    report = delivery.send_next(channel.pk, now)
+    assert report.sent == 2 and report.again_at == now + timedelta(seconds=1)
+    delivery.send_next(channel.pk, now + timedelta(seconds=1))
+    texts = [m["text"] for m in messages(receiver)]
+    assert len(texts) == 2
+    assert "First" in texts[0] and "First!; First!" in texts[0] and "Second" in texts[1]
