@@ -67,7 +67,6 @@ class Request:
     user_id: str
     channel_id: str
     text: str
-    response_url: str = ""
 
 
 def help_reply(problem: str = "") -> dict[str, Any]:

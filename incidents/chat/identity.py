@@ -1,15 +1,11 @@
-"""Linking a person to their chat user id: from the profile page and PATCH /api/v1/me/."""
+"""Linking a person to their chat user id from the profile page (PATCH /api/v1/me/ does the
+same in incidents/api/serializers.py, which names the model without importing chat)."""
 
 from __future__ import annotations
 
 from accounts.models import User
 
 from .models import ChatIdentity
-
-
-def chat_user_id(user: User) -> str:
-    identity = ChatIdentity.objects.filter(user=user).first()
-    return identity.chat_user_id if identity else ""
 
 
 def link(user: User, chat_user_id: str) -> None:

@@ -68,7 +68,6 @@ def slash_command(request: HttpRequest) -> HttpResponse:
             user_id=field("user_id", 40),
             channel_id=field("channel_id", 40),
             text=field("text", 4000),
-            response_url=field("response_url", 500),
         )
     )
     return JsonResponse(reply)
