@@ -51,6 +51,8 @@ class Result:
     detail: str  # a sentence for the timeline and the logs
     status_code: int | None = None
     retry_after: timedelta | None = None  # only with outcome "retry", when the receiver said
+    # The start of the receiver's answer: Slack names its errors there (`channel_not_found`).
+    body: str = ""
 
     @property
     def delivered(self) -> bool:
@@ -117,21 +119,28 @@ def _retry_after(value: str | None) -> timedelta | None:
     return max(timedelta(0), min(delay, MAX_RETRY_AFTER))
 
 
+BODY_EXCERPT = 200
+
+
 def classify(response: httpx.Response) -> Result:
     code = response.status_code
+    body = response.text[:BODY_EXCERPT]
     if 200 <= code < 300:
-        return Result("delivered", f"Delivered ({code}).", code)
+        return Result("delivered", f"Delivered ({code}).", code, body=body)
     if code in RETRYABLE_STATUS or code >= 500:
         return Result(
             "retry",
             f"The receiver answered {code}; will try again.",
             code,
             _retry_after(response.headers.get("Retry-After")),
+            body,
         )
     if 300 <= code < 400:
         where = response.headers.get("Location", "elsewhere")
-        return Result("failed", f"The receiver redirects ({code}) to {where}; fix the URL.", code)
-    return Result("failed", f"The receiver refused it ({code}).", code)
+        return Result(
+            "failed", f"The receiver redirects ({code}) to {where}; fix the URL.", code, body=body
+        )
+    return Result("failed", f"The receiver refused it ({code}).", code, body=body)
 
 
 def post_json(

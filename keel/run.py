@@ -84,7 +84,8 @@ def main() -> None:
         )
         honcho = Path(sys.executable).with_name("honcho")
         processes = subprocess.Popen([str(honcho), "start", "-f", str(BASE_DIR / "Procfile"),
-                                      "-d", str(BASE_DIR), "web", "worker", "beat"])  # fmt: skip
+                                      "-d", str(BASE_DIR), "web", "worker", "chat",
+                                      "beat"])  # fmt: skip
         processes.wait()
     except KeyboardInterrupt:
         pass

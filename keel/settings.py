@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "incidents",
+    "incidents.chat",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_ROUTES: dict = {}
+# Chat has its own queue: a slow chat workspace never delays pages.
+CELERY_TASK_ROUTES["chat.*"] = {"queue": "chat"}
+CELERY_BEAT_SCHEDULE["chat-sweep"] = {"task": "chat.sweep", "schedule": 60.0}
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -312,6 +317,11 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
 OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
 OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)
+
+# --- Chat (incidents/chat): the Slack app's signing secret. Empty: /slack/* answer 503.
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+# The first retry of a chat message waits this long; each next one twice as long.
+CHAT_RETRY_BASE_SECONDS = env.float("CHAT_RETRY_BASE_SECONDS", default=2.0)
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
 _email = env.email_url("EMAIL_URL", default="consolemail://")

@@ -31,5 +31,6 @@ urlpatterns = [
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("", include("incidents.chat.urls")),
     path("", include("incidents.urls")),
 ]

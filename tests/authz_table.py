@@ -20,6 +20,7 @@ from typing import Any
 
 from accounts.models import ApiToken, User
 from incidents import lifecycle
+from incidents.chat.models import ChatChannel, ChatIdentity
 from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
 
 from .helpers import PASSWORD, Cast, declare
@@ -70,6 +71,9 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
     keeper = declare(cast, private=True, title="Keeper")
     service = Service.objects.create(name="payments-api", team=cast.team)
     others_token, _raw = ApiToken.issue(cast.staff, "staff's deploy script")
+    chat_channel = ChatChannel.objects.create(
+        team=cast.team, name="#ops-incidents", webhook_url="https://hooks.slack.com/services/T/B/x"
+    )
     return SimpleNamespace(
         ref=incident.ref,
         pk=incident.pk,
@@ -77,6 +81,7 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
         into=keeper.ref,
         service=service.pk,
         others_token=others_token.pk,
+        chat_channel=chat_channel.pk,
         cast=cast,
         user=None,  # the person making the request; set by the test
     )
@@ -128,6 +133,16 @@ def own_page_token(ctx: SimpleNamespace) -> int:
 
 def time_zone_is(zone: str) -> Callable[[SimpleNamespace], bool]:
     return lambda ctx: ctx.user is not None and User.objects.get(pk=ctx.user.pk).time_zone == zone
+
+
+def chat_channel(ctx: SimpleNamespace) -> ChatChannel:
+    return ChatChannel.objects.get(pk=ctx.chat_channel)
+
+
+def chat_linked(chat_user_id: str) -> Callable[[SimpleNamespace], bool]:
+    return lambda ctx: ChatIdentity.objects.filter(
+        user=ctx.user, chat_user_id=chat_user_id
+    ).exists()
 
 
 def signed_out(ctx: SimpleNamespace) -> bool:
@@ -589,5 +604,122 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: "/accounts/password/done/",
         PAGE_OPEN_TO_SIGNED_IN,
         page=True,
+    ),
+    # --- chat (incidents/chat): a team's admins manage its channels; its members read them
+    Endpoint(
+        "list chat channels",
+        "get",
+        lambda c: "/api/v1/chat-channels/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "#ops-incidents",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "add chat channel",
+        "post",
+        lambda c: "/api/v1/chat-channels/",
+        {**CREATE, "responder": 403, "outsider": 403},
+        body=lambda c: {
+            "team": c.cast.team.pk,
+            "name": "#new",
+            "webhook_url": "https://hooks.slack.com/n",
+        },
+        effect=lambda c: ChatChannel.objects.filter(name="#new").exists(),
+    ),
+    Endpoint(
+        "chat channel detail",
+        "get",
+        lambda c: f"/api/v1/chat-channels/{c.chat_channel}/",
+        READ,
+        shows=lambda c: "#ops-incidents",
+    ),
+    Endpoint(
+        "edit chat channel",
+        "patch",
+        lambda c: f"/api/v1/chat-channels/{c.chat_channel}/",
+        {**WRITE, "responder": 403},
+        body=lambda c: {"events": ["resolved"]},
+        effect=lambda c: chat_channel(c).events == ["resolved"],
+    ),
+    Endpoint(
+        "link chat user id by API",
+        "patch",
+        lambda c: "/api/v1/me/",
+        OPEN_TO_SIGNED_IN,
+        body=lambda c: {"chat_user_id": "U0API"},
+        effect=chat_linked("U0API"),
+    ),
+    Endpoint(
+        "chat channels page",
+        "get",
+        lambda c: "/chat/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "#ops-incidents",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "add chat channel form",
+        "post",
+        lambda c: "/chat/",
+        {
+            **PAGE_OPEN_TO_SIGNED_IN,
+            "viewer": 403,
+            "responder": 403,
+            "outsider": 403,
+            "admin": 302,
+        },
+        body=lambda c: {
+            "team": c.cast.team.pk,
+            "name": "#from-page",
+            "events": ["declared", "resolved"],
+            "webhook_url": "https://hooks.slack.com/services/T/B/page",
+        },
+        page=True,
+        effect=lambda c: ChatChannel.objects.filter(name="#from-page").exists(),
+    ),
+    Endpoint(
+        "chat channel page",
+        "get",
+        lambda c: f"/chat/{c.chat_channel}/",
+        PAGE_READ,
+        page=True,
+        shows=lambda c: "#ops-incidents",
+    ),
+    Endpoint(
+        "chat channel form",
+        "post",
+        lambda c: f"/chat/{c.chat_channel}/",
+        {**PAGE_WRITE, "responder": 403},
+        body=lambda c: {"name": "#renamed", "events": ["resolved"], "webhook_url": ""},
+        page=True,
+        effect=lambda c: chat_channel(c).name == "#renamed",
+    ),
+    Endpoint(
+        "link chat user id form",
+        "post",
+        lambda c: "/chat/identity/",
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        body=lambda c: {"chat_user_id": "U0PAGE"},
+        page=True,
+        effect=chat_linked("U0PAGE"),
+    ),
+    # Slack's request URLs prove themselves with a signature, not a session or token
+    # (tests/chat/ covers signed requests); without SLACK_SIGNING_SECRET they are off.
+    Endpoint(
+        "slash command",
+        "post",
+        lambda c: "/slack/commands",
+        dict.fromkeys(PEOPLE, 503),
+        body=lambda c: {"text": f"resolve {c.ref}", "user_id": "U0ANY"},
+        effect=status_is(Status.RESOLVED),
+    ),
+    Endpoint(
+        "button click",
+        "post",
+        lambda c: "/slack/actions",
+        dict.fromkeys(PEOPLE, 503),
+        body=lambda c: {"payload": "{}"},
+        effect=status_is(Status.RESOLVED),
     ),
 ]

@@ -13,6 +13,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from accounts.models import ApiToken, Membership, Team, User
 from incidents import views as pages
+from incidents.chat.models import (
+    ChatChannel,
+    ChatDelivery,
+    ChatIdentity,
+    ChatThread,
+    LinkedChannel,
+)
 from incidents.models import Incident, RefCounter, RoleAssignment, Service, TimelineEvent
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
@@ -34,6 +41,11 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "counters": list(RefCounter.objects.order_by("pk").values()),
         "teams": list(Team.objects.order_by("pk").values()),
         "memberships": list(Membership.objects.order_by("pk").values()),
+        "chat_channels": list(ChatChannel.objects.order_by("pk").values()),
+        "chat_identities": list(ChatIdentity.objects.order_by("pk").values()),
+        "chat_deliveries": list(ChatDelivery.objects.order_by("pk").values()),
+        "chat_threads": list(ChatThread.objects.order_by("pk").values()),
+        "chat_links": list(LinkedChannel.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         "people": list(
             User.objects.order_by("pk").values(

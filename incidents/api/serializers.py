@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
@@ -347,11 +348,45 @@ class TimelinePageSerializer(serializers.Serializer):
 
 class MeSerializer(ModelSerializer):
     teams = serializers.SerializerMethodField()
+    # Kept by the chat app (incidents/chat, ChatIdentity); named, not imported, so the core
+    # does not depend on it.
+    chat_user_id = serializers.RegexField(
+        r"^[A-Za-z0-9]{2,40}$",
+        source="chat_identity.chat_user_id",
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Your chat workspace member id (Slack: U0123…); empty unlinks.",
+    )
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "display_name", "time_zone", "is_staff", "teams"]
+        fields = ["id", "email", "name", "display_name", "time_zone", "is_staff", "teams",
+                  "chat_user_id"]  # fmt: skip
         read_only_fields = ["id", "email", "name", "is_staff", "teams"]
+
+    def validate_chat_user_id(self, value: str | None) -> str:
+        value = (value or "").upper()
+        ChatIdentity = apps.get_model("chat", "ChatIdentity")
+        taken = ChatIdentity.objects.filter(chat_user_id=value).exclude(user=self.instance)
+        if value and taken.exists():
+            raise serializers.ValidationError("Someone else in Keel has linked that id.")
+        return value
+
+    def update(self, user, validated_data):
+        chat = validated_data.pop("chat_identity", None)
+        user = super().update(user, validated_data)
+        if chat is not None:
+            ChatIdentity = apps.get_model("chat", "ChatIdentity")
+            if chat["chat_user_id"]:
+                ChatIdentity.objects.update_or_create(
+                    user=user, defaults={"chat_user_id": chat["chat_user_id"]}
+                )
+            else:
+                ChatIdentity.objects.filter(user=user).delete()
+            # The cached reverse relation would still answer with the old value.
+            user._state.fields_cache.pop("chat_identity", None)
+        return user
 
     def get_teams(self, user) -> list[dict]:
         return [

@@ -351,7 +351,7 @@ class ApiTokenViewSet(
     methods=["PATCH"],
     request=s.MeSerializer,
     responses={200: s.MeSerializer, **ERRORS},
-    description="Change your display name or time zone.",
+    description="Change your display name, time zone or linked chat user id.",
 )
 @api_view(["GET", "PATCH"])
 def me(request):

@@ -1,0 +1,303 @@
+"""`/incident …` slash commands: parse the text, act through lifecycle as the linked person,
+and answer with Slack's reply JSON (ephemeral: only they see it; in_channel: everyone does).
+
+Every answer is a reply, never an exception: bad arguments get the command's usage, refused
+changes get the reason lifecycle gave, so Slack never shows "dispatch failed".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+
+from accounts.models import Role, Team, User
+from accounts.permissions import can_act_for_team, get_incident_for
+from incidents import lifecycle
+from incidents.models import Incident, IncidentRole, Severity, Status
+
+from . import blocks
+from .delivery import incident_facts
+from .models import ChatChannel, ChatIdentity, LinkedChannel
+
+REF = re.compile(r"^INC-\d{1,9}$", re.IGNORECASE)
+SEVERITY = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
+MENTION = re.compile(r"^<@([A-Z0-9]{2,40})(?:\|[^>]*)?>$", re.IGNORECASE)
+LIST_LIMIT = 20
+
+USAGE = {
+    "declare": "`/incident declare <title> [sev1-4]` — open an incident (SEV3 unless given)",
+    "ack": "`/incident ack [INC-n]` — acknowledge: you are on it",
+    "status": "`/incident status <status> [INC-n]` — one of: "
+    + ", ".join(s for s in Status.values if s != Status.MERGED),
+    "sev": "`/incident sev <1-4> [INC-n]` — change the severity",
+    "note": "`/incident note [INC-n] <text>` — add a note to the timeline",
+    "lead": "`/incident lead @person [INC-n]` — make them incident commander",
+    "page": "`/incident page <person or schedule> [INC-n]` — page someone",
+    "resolve": "`/incident resolve [INC-n]` — mark it resolved",
+    "list": "`/incident list` — open incidents",
+    "oncall": "`/incident oncall [team]` — who is on call",
+    "help": "`/incident help` — this list",
+}
+REF_HINT = (
+    "Each incident command takes an `INC-n`; leave it out in a channel where the incident "
+    "was declared."
+)
+
+
+class Usage(Exception):
+    """Bad arguments: answered with the command's usage line."""
+
+    def __init__(self, verb: str, problem: str = "") -> None:
+        super().__init__(problem)
+        self.verb = verb
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of Slack's slash-command form that Keel uses."""
+
+    user_id: str
+    channel_id: str
+    text: str
+
+
+def help_reply(problem: str = "") -> dict[str, Any]:
+    lines = [problem] if problem else []
+    lines += ["*Keel's `/incident` commands*", *(f"• {u}" for u in USAGE.values()), REF_HINT]
+    return blocks.ephemeral("\n".join(lines))
+
+
+def usage_reply(error: Usage) -> dict[str, Any]:
+    problem = f"{error.problem} " if error.problem else ""
+    return blocks.ephemeral(f"{problem}Usage: {USAGE.get(error.verb, USAGE['help'])}")
+
+
+def link_instructions(user_id: str) -> dict[str, Any]:
+    profile = settings.SITE_URL + reverse("accounts:profile")
+    return blocks.ephemeral(
+        "Keel does not know who you are yet. Open your profile at "
+        f"{profile} and enter your chat user id `{blocks.escape(user_id)}` (Slack: your "
+        "profile → ⋮ → Copy member ID), then try again."
+    )
+
+
+def person_for(chat_user_id: str) -> User | None:
+    identity = (
+        ChatIdentity.objects.select_related("user")
+        .filter(chat_user_id=chat_user_id, user__is_active=True)
+        .first()
+    )
+    return identity.user if identity else None
+
+
+def run(request: Request) -> dict[str, Any]:
+    """The reply to one slash command."""
+    person = person_for(request.user_id) if request.user_id else None
+    if person is None:
+        return link_instructions(request.user_id or "?")
+    words = request.text.split()
+    verb = words[0].lower() if words else "help"
+    handler = HANDLERS.get(verb)
+    if handler is None:
+        return help_reply(f"I don't know `{blocks.escape(verb[:40])}`.")
+    try:
+        return handler(person, request, words[1:])
+    except Usage as error:
+        return usage_reply(error)
+    except Http404:
+        return blocks.ephemeral("No such incident (or you may not see it). Try `/incident list`.")
+    except PermissionDenied as error:
+        return blocks.ephemeral(str(error) or "You may not do that.")
+    except lifecycle.Conflict as error:
+        allowed = f" Allowed: {', '.join(error.allowed)}." if error.allowed else ""
+        return blocks.ephemeral(f"{error.message}{allowed}")
+    except lifecycle.LifecycleError as error:
+        return blocks.ephemeral(error.message)
+
+
+# --- Finding the incident ---------------------------------------------------------------
+
+
+def take_ref(args: list[str], *, last: bool = True) -> tuple[str | None, list[str]]:
+    """An `INC-n` as the first argument (or the last one), and the other arguments."""
+    if args and REF.match(args[0]):
+        return args[0].upper(), args[1:]
+    if last and args and REF.match(args[-1]):
+        return args[-1].upper(), args[:-1]
+    return None, args
+
+
+def incident_for(person: User, request: Request, ref: str | None, verb: str) -> Incident:
+    if ref is None:
+        link = LinkedChannel.objects.filter(slack_channel_id=request.channel_id).first()
+        if link is None:
+            raise Usage(verb, "Which incident? This channel is not linked to one.")
+        ref = Incident.objects.get(pk=link.incident_id).ref
+    return get_incident_for(person, ref, edit=True)
+
+
+def done(text: str) -> dict[str, Any]:
+    return blocks.ephemeral(f"{text} The channel's message will show it.")
+
+
+# --- The commands -------------------------------------------------------------------------
+
+
+def declare(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    severity = Severity.SEV3
+    if len(args) > 1 and (match := SEVERITY.match(args[-1])):
+        severity, args = f"SEV{match.group(1)}", args[:-1]
+    title = " ".join(args)
+    if not title:
+        raise Usage("declare", "What is happening? Give a title.")
+    team = team_for(person, request.channel_id)
+    incident = lifecycle.declare(person, title=title, severity=severity, team=team)
+    LinkedChannel.objects.update_or_create(
+        slack_channel_id=request.channel_id, defaults={"incident": incident}
+    )
+    facts = incident_facts(incident)
+    return blocks.in_channel(
+        {
+            "text": f"{blocks.escape(person.name)} declared <{facts.url}|{incident.ref}>: "
+            f"{blocks.escape(incident.title)} ({incident.severity}). Commands here may leave "
+            "out the INC-n."
+        }
+    )
+
+
+def team_for(person: User, chat_channel_id: str) -> Team | None:
+    """The team of the channel the command was typed in, else the person's only team."""
+    channel = ChatChannel.objects.filter(slack_channel_id=chat_channel_id).first()
+    if channel is not None and can_act_for_team(person, channel.team_id, Role.RESPONDER):
+        return channel.team
+    teams = [
+        m.team
+        for m in person.memberships.select_related("team").order_by("team__name")
+        if can_act_for_team(person, m.team_id, Role.RESPONDER)
+    ]
+    if len(teams) == 1:
+        return teams[0]
+    if not teams:
+        raise PermissionDenied("Only responders may declare incidents: ask a team admin.")
+    names = ", ".join(t.name for t in teams)
+    raise Usage("declare", f"You respond for several teams ({names}): declare in the browser.")
+
+
+def ack(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    if rest:
+        raise Usage("ack")
+    incident = lifecycle.acknowledge(incident_for(person, request, ref, "ack"), person)
+    return done(f"You acknowledged {incident.ref}.")
+
+
+def status(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    if len(rest) != 1 or rest[0].lower() not in Status.values:
+        raise Usage("status")
+    incident = incident_for(person, request, ref, "status")
+    incident = lifecycle.set_status(incident, person, rest[0].lower())
+    return done(f"{incident.ref} is now {incident.status}.")
+
+
+def sev(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    match = SEVERITY.match(rest[0]) if len(rest) == 1 else None
+    if match is None:
+        raise Usage("sev")
+    incident = incident_for(person, request, ref, "sev")
+    incident = lifecycle.set_severity(incident, person, f"SEV{match.group(1)}")
+    return done(f"{incident.ref} is now {incident.severity}.")
+
+
+def note(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args, last=False)
+    if not rest:
+        raise Usage("note")
+    incident = incident_for(person, request, ref, "note")
+    lifecycle.add_note(incident, person, " ".join(rest))
+    return blocks.ephemeral(f"Noted on {incident.ref}'s timeline.")
+
+
+def lead(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    if len(rest) != 1:
+        raise Usage("lead")
+    commander = named_person(rest[0], person)
+    incident = incident_for(person, request, ref, "lead")
+    incident = lifecycle.assign_role(incident, person, IncidentRole.COMMANDER, commander)
+    return done(f"{blocks.escape(commander.name)} is now commander of {incident.ref}.")
+
+
+def named_person(word: str, me: User) -> User:
+    """`<@U123>` (Slack escapes mentions when the command asks it to), an email, or `me`."""
+    if word.lower() == "me":
+        return me
+    if match := MENTION.match(word):
+        found = person_for(match.group(1))
+        if found is None:
+            raise Usage("lead", "That person has not linked their chat user id in Keel yet.")
+        return found
+    found = User.objects.filter(email__iexact=word, is_active=True).first()
+    if found is None:
+        raise Usage("lead", "Name them with an @-mention or their email address.")
+    return found
+
+
+def resolve(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    if rest:
+        raise Usage("resolve")
+    incident = lifecycle.resolve(incident_for(person, request, ref, "resolve"), person)
+    return done(f"You resolved {incident.ref}.")
+
+
+def list_open(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    if args:
+        raise Usage("list")
+    visible = Incident.objects.open().visible_to(person).for_list().order_by("-number")
+    incidents = list(visible[: LIST_LIMIT + 1])
+    more = visible.count() - LIST_LIMIT if len(incidents) > LIST_LIMIT else 0
+    return blocks.incident_list([incident_facts(i) for i in incidents[:LIST_LIMIT]], more)
+
+
+def page(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    return blocks.ephemeral(
+        "Paging is not set up in this Keel yet, so `/incident page` cannot page anyone. "
+        "Call them, or ask an admin about escalation policies."
+    )
+
+
+def oncall(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    return blocks.ephemeral(
+        "On-call schedules are not set up in this Keel yet, so there is no one to name."
+    )
+
+
+def help_command(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    return help_reply()
+
+
+HANDLERS: dict[str, Callable[[User, Request, list[str]], dict[str, Any]]] = {
+    "declare": declare,
+    "ack": ack,
+    "acknowledge": ack,
+    "status": status,
+    "sev": sev,
+    "severity": sev,
+    "note": note,
+    "lead": lead,
+    "page": page,
+    "resolve": resolve,
+    "list": list_open,
+    "oncall": oncall,
+    "help": help_command,
+}

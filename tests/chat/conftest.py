@@ -1,0 +1,50 @@
+"""Chat fixtures: a local receiver playing Slack, a team channel posting to it, tasks run
+eagerly (the flow is in-process), and the people linked to chat user ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.chat.models import ChatChannel, ChatIdentity
+from keel.celery import app as celery_app
+from tests.receivers import Receiver
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run in-process, at once (countdowns and ETAs ignored)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def channel(cast, receiver) -> ChatChannel:
+    return ChatChannel.objects.create(
+        team=cast.team, name="#ops", webhook_url=f"{receiver.url}/services/T1/B1/xyz"
+    )
+
+
+@pytest.fixture
+def signing_secret(settings) -> str:
+    settings.SLACK_SIGNING_SECRET = SECRET
+    return SECRET
+
+
+@pytest.fixture
+def linked(cast) -> dict[str, str]:
+    """Chat user ids of the cast (the viewer, responder and admin are linked)."""
+    ids = {"responder": "URESPONDER", "admin": "UADMIN", "viewer": "UVIEWER"}
+    for name, chat_id in ids.items():
+        ChatIdentity.objects.create(user=getattr(cast, name), chat_user_id=chat_id)
+    return ids

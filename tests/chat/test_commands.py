@@ -1,0 +1,304 @@
+"""`/incident …` slash commands, signed as Slack signs them, against the real views."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from incidents.chat.models import ChatChannel, ChatIdentity, LinkedChannel
+from incidents.models import Incident, TimelineEvent
+from tests.helpers import declare
+
+from .slack import command_body, post_signed
+
+URL = "/slack/commands"
+
+
+@pytest.fixture
+def slack(signing_secret, linked):
+    client = Client()
+
+    def command(text: str, **fields) -> dict:
+        response = post_signed(client, URL, command_body(text, **fields), signing_secret)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return command
+
+
+def triggered(cast) -> Incident:
+    return declare(cast, actor=None)
+
+
+# --- Verification ---------------------------------------------------------------------------
+
+
+def test_an_unsigned_request_is_refused(db, signing_secret):
+    response = Client().post(
+        URL, command_body("list"), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 401
+    assert "missing" in response.json()["error"]
+
+
+def test_a_bad_signature_is_refused(cast, signing_secret, linked):
+    response = post_signed(Client(), URL, command_body("declare Down"), "not-the-secret")
+    assert response.status_code == 401
+    assert not Incident.objects.exists()
+
+
+def test_a_stale_timestamp_is_refused(cast, signing_secret, linked):
+    stale = int(time.time()) - 6 * 60
+    response = post_signed(
+        Client(), URL, command_body("declare Down"), signing_secret, timestamp=stale
+    )
+    assert response.status_code == 401
+    assert "five minutes" in response.json()["error"]
+    assert not Incident.objects.exists()
+
+
+def test_a_body_altered_after_signing_is_refused(cast, signing_secret, linked):
+    incident = triggered(cast)
+    signed = command_body(f"ack {incident.ref}")
+    altered = command_body(f"resolve {incident.ref}")
+    response = post_signed(Client(), URL, altered, signing_secret, signed_body=signed)
+    assert response.status_code == 401
+    assert Incident.objects.get(pk=incident.pk).status == "triggered"
+
+
+def test_without_a_signing_secret_chat_says_it_is_not_configured(db, settings):
+    settings.SLACK_SIGNING_SECRET = ""
+    response = post_signed(Client(), URL, command_body("list"), "anything")
+    assert response.status_code == 503
+    assert "SLACK_SIGNING_SECRET" in response.json()["error"]
+
+
+def test_a_get_is_not_allowed(db, signing_secret):
+    assert Client().get(URL).status_code == 405
+
+
+# --- People -------------------------------------------------------------------------------
+
+
+def test_an_unlinked_person_is_told_how_to_link_and_nothing_else(cast, slack, settings):
+    settings.SITE_URL = "https://keel.example.com"
+    reply = slack("declare Everything is down", user_id="USTRANGER")
+    assert reply["response_type"] == "ephemeral"
+    assert "https://keel.example.com/accounts/profile/" in reply["text"]
+    assert "USTRANGER" in reply["text"]
+    assert not Incident.objects.exists()
+
+
+def test_help_lists_every_command(cast, slack):
+    for text in ["help", "", "   "]:
+        reply = slack(text)
+        assert reply["response_type"] == "ephemeral"
+        for verb in ["declare", "ack", "status", "sev", "note", "lead", "page", "resolve",
+                     "list", "oncall"]:  # fmt: skip
+            assert f"/incident {verb}" in reply["text"]
+
+
+def test_an_unknown_command_gets_help(cast, slack):
+    reply = slack("reboot the world")
+    assert "I don't know `reboot`" in reply["text"] and "/incident ack" in reply["text"]
+
+
+# --- Commands -------------------------------------------------------------------------------
+
+
+def test_declare_opens_an_incident_as_the_person_in_their_team_and_links_the_channel(cast, slack):
+    reply = slack("declare Checkout is down sev1")
+    incident = Incident.objects.get()
+    assert (incident.title, incident.severity, incident.team) == (
+        "Checkout is down",
+        "SEV1",
+        cast.team,
+    )
+    assert incident.declared_by == cast.responder and incident.commander == cast.responder
+    assert reply["response_type"] == "in_channel"
+    assert incident.ref in reply["text"] and "Responder declared" in reply["text"]
+    assert LinkedChannel.objects.get(slack_channel_id="C0OPS").incident == incident
+
+
+def test_declare_without_a_severity_is_sev3_and_without_a_title_is_usage(cast, slack):
+    slack("declare Slow search")
+    assert Incident.objects.get().severity == "SEV3"
+    reply = slack("declare")
+    assert "Usage: `/incident declare" in reply["text"]
+
+
+def test_declare_in_a_teams_channel_declares_for_that_team(cast, slack):
+    ChatChannel.objects.create(
+        team=cast.team, name="#ops", webhook_url="https://hooks.example.com/x",
+        slack_channel_id="C0OPS",
+    )  # fmt: skip
+    slack("declare Queue backlog sev2")
+    assert Incident.objects.get().team == cast.team
+
+
+def test_a_viewer_may_not_declare(cast, slack):
+    reply = slack("declare Down", user_id="UVIEWER")
+    assert "Only responders" in reply["text"]
+    assert not Incident.objects.exists()
+
+
+def test_ack_acknowledges_as_the_person_and_the_timeline_says_so(cast, slack):
+    incident = triggered(cast)
+    reply = slack(f"ack {incident.ref}")
+    incident.refresh_from_db()
+    assert incident.status == "investigating"
+    event = TimelineEvent.objects.get(incident=incident, kind="ack")
+    assert event.author == cast.responder
+    assert reply["response_type"] == "ephemeral" and incident.ref in reply["text"]
+
+
+def test_the_ref_may_be_left_out_in_a_channel_linked_to_the_incident(cast, slack):
+    incident = triggered(cast)
+    LinkedChannel.objects.create(slack_channel_id="C0INC", incident=incident)
+    slack("ack", channel_id="C0INC")
+    assert Incident.objects.get(pk=incident.pk).status == "investigating"
+
+
+def test_leaving_out_the_ref_elsewhere_asks_which_incident(cast, slack):
+    triggered(cast)
+    reply = slack("ack", channel_id="C0ELSEWHERE")
+    assert "Which incident?" in reply["text"] and "Usage" in reply["text"]
+
+
+def test_acknowledging_twice_says_why_not(cast, slack):
+    incident = triggered(cast)
+    slack(f"ack {incident.ref}")
+    reply = slack(f"ack {incident.ref}")
+    assert "cannot be acknowledged" in reply["text"] or "acknowledged" in reply["text"]
+    assert reply["response_type"] == "ephemeral"
+
+
+def test_status_changes_the_status_and_bad_ones_get_usage(cast, slack):
+    incident = declare(cast)
+    slack(f"status identified {incident.ref}")
+    assert Incident.objects.get(pk=incident.pk).status == "identified"
+    reply = slack(f"status exploded {incident.ref}")
+    assert "Usage: `/incident status" in reply["text"] and "monitoring" in reply["text"]
+
+
+def test_sev_changes_the_severity_and_bad_ones_get_usage(cast, slack):
+    incident = declare(cast)
+    slack(f"sev 1 {incident.ref}")
+    assert Incident.objects.get(pk=incident.pk).severity == "SEV1"
+    for bad in ["sev 9", "sev", "sev one", "sev 1 2"]:
+        assert "Usage: `/incident sev" in slack(f"{bad} {incident.ref}")["text"]
+
+
+def test_note_adds_a_note_by_the_person(cast, slack):
+    incident = declare(cast)
+    slack(f"note {incident.ref} Rolled back deploy 412 (INC-99 is unrelated)")
+    note = TimelineEvent.objects.get(incident=incident, kind="note")
+    assert (
+        note.body == "Rolled back deploy 412 (INC-99 is unrelated)"
+        and note.author == cast.responder
+    )
+    assert "Usage" in slack(f"note {incident.ref}")["text"]
+
+
+def test_lead_makes_the_mentioned_person_commander(cast, slack):
+    incident = declare(cast)
+    slack(f"lead <@UADMIN|admin> {incident.ref}")
+    assert Incident.objects.get(pk=incident.pk).commander == cast.admin
+    slack(f"lead viewer@example.com {incident.ref}")
+    assert Incident.objects.get(pk=incident.pk).commander == cast.viewer
+    reply = slack(f"lead <@UNOBODY> {incident.ref}")
+    assert "not linked" in reply["text"]
+    assert "Usage" in slack(f"lead {incident.ref}")["text"]
+
+
+def test_resolve_resolves(cast, slack):
+    incident = declare(cast)
+    slack(f"resolve {incident.ref}")
+    assert Incident.objects.get(pk=incident.pk).status == "resolved"
+
+
+def test_list_shows_the_open_incidents_the_person_may_see(cast, slack, linked):
+    ChatIdentity.objects.create(user=cast.outsider, chat_user_id="UOUTSIDER")
+    public = declare(cast, title="Public trouble")
+    private = declare(cast, title="Secret trouble", private=True)
+    closed = declare(cast, title="Old trouble")
+    slack(f"resolve {closed.ref}")
+    mine = slack("list")["text"]
+    assert public.ref in mine and private.ref in mine and closed.ref not in mine
+    theirs = slack("list", user_id="UOUTSIDER")["text"]
+    assert public.ref in theirs and private.ref not in theirs and "Secret" not in theirs
+
+
+def test_page_and_oncall_say_they_are_not_set_up_yet(cast, slack):
+    assert "Paging is not set up" in slack("page viewer@example.com")["text"]
+    assert "not set up" in slack("oncall ops")["text"]
+
+
+def test_an_unknown_or_hidden_incident_is_no_such_incident(cast, slack, linked):
+    ChatIdentity.objects.create(user=cast.outsider, chat_user_id="UOUTSIDER")
+    assert "No such incident" in slack("ack INC-999")["text"]
+    private = declare(cast, private=True, actor=None)
+    reply = slack(f"ack {private.ref}", user_id="UOUTSIDER")
+    assert "No such incident" in reply["text"]
+    assert Incident.objects.get(pk=private.pk).status == "triggered"
+
+
+def test_a_viewer_is_told_they_may_not_change_it(cast, slack):
+    incident = triggered(cast)
+    reply = slack(f"ack {incident.ref}", user_id="UVIEWER")
+    assert "can view" in reply["text"]
+    assert Incident.objects.get(pk=incident.pk).status == "triggered"
+
+
+def test_a_malformed_body_gets_a_reply_not_an_error(cast, signing_secret, linked):
+    for body in ["%%%", "text=%ZZ&user_id=URESPONDER", "\x00\xff", "a=" + "x" * 20000]:
+        response = post_signed(Client(), URL, body, signing_secret)
+        assert response.status_code == 200
+        assert response.json()["response_type"] == "ephemeral"
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)  # fmt: skip
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.lists(
+            st.sampled_from(["declare", "ack", "status", "sev", "note", "lead", "page",
+                             "resolve", "list", "oncall", "help", "INC-1", "INC-0",
+                             "INC-99999999999", "sev1", "1", "<@UADMIN>", "<@", "me",
+                             "identified", "merged", "\x00", "ß"]),
+            max_size=6,
+        ).map(" ".join),
+    )
+)  # fmt: skip
+def test_any_text_gets_a_reply_never_an_error(cast, signing_secret, linked, text):
+    response = post_signed(Client(), URL, command_body(text), signing_secret)
+    assert response.status_code == 200
+    assert response.json()["response_type"] in ("ephemeral", "in_channel")
+
+
+@pytest.mark.parametrize(
+    "text", ["declare Bad\x00title", "note INC-1 nul\x00here", "ack INC-1\x00"]
+)
+def test_nul_characters_get_a_reply_never_an_error(cast, slack, text):
+    declare(cast)
+    assert slack(text)["response_type"] in ("ephemeral", "in_channel")
+
+
+def test_slacks_certificate_check_gets_an_empty_200(db, signing_secret):
+    response = post_signed(Client(), URL, "ssl_check=1&token=legacy", signing_secret)
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_a_display_name_cannot_ping_the_channel(cast, slack):
+    cast.responder.display_name = "<!channel> Mallory"
+    cast.responder.save()
+    reply = slack("declare Checkout is down")
+    assert "<!channel>" not in reply["text"] and "&lt;!channel&gt; Mallory" in reply["text"]
