@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "incidents",
+    "incidents.oncall",
 ]
 
 MIDDLEWARE = [
