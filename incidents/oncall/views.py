@@ -171,6 +171,7 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "people": team_people(schedule),
             "units": ShiftUnit.choices,
         },
+        status=400 if errors or form.errors else 200,
     )
 
 
