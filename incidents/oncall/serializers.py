@@ -103,7 +103,7 @@ class LayerSerializer(serializers.Serializer):
     start_date = serializers.DateField(
         help_text="The first handoff is at handoff_time on this date, local time."
     )
-    restrictions = RestrictionSerializer(many=True, required=False, default=list)
+    restrictions = RestrictionSerializer(many=True, required=False, default=list, max_length=14)
 
     def validate_start_date(self, value):
         if not EARLIEST <= value <= LATEST:
@@ -130,7 +130,9 @@ class LayerSerializer(serializers.Serializer):
 class ScheduleSerializer(ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
     time_zone = TextField(max_length=64, help_text="An IANA time zone name, e.g. Europe/London.")
-    layers = LayerSerializer(many=True, required=False, help_text="The last layer is on top.")
+    layers = LayerSerializer(
+        many=True, required=False, max_length=20, help_text="The last layer is on top."
+    )
     ical_url = serializers.SerializerMethodField(
         help_text="The schedule's calendar feed: a secret address, no login needed."
     )
@@ -163,6 +165,12 @@ class ScheduleSerializer(ModelSerializer):
     def validate(self, attrs):
         team = attrs.get("team") or getattr(self.instance, "team", None)
         members = set(Membership.objects.filter(team=team).values_list("user_id", flat=True))
+        if self.instance is not None and "layers" not in attrs and team != self.instance.team:
+            kept = self.instance.layers.values_list("participants__user_id", flat=True)
+            if any(user_id not in members for user_id in kept if user_id is not None):
+                raise serializers.ValidationError(
+                    {"team": [f"Some participants are not in {team}: give new layers too."]}
+                )
         for number, layer in enumerate(attrs.get("layers") or [], start=1):
             strangers = [u.email for u in layer["participants"] if u.pk not in members]
             if strangers:
