@@ -44,7 +44,9 @@ def team_people(schedule: Schedule):
 def schedule_list(request: HttpRequest) -> HttpResponse:
     teams = editable_teams(request.user)
     form = ScheduleForm(
-        request.POST or None, teams=Team.objects.filter(pk__in=[t.pk for t in teams])
+        request.POST or None,
+        teams=Team.objects.filter(pk__in=[t.pk for t in teams]),
+        initial={"team": teams[0].pk} if len(teams) == 1 else None,
     )
     if request.method == "POST":
         if not teams:

@@ -5,6 +5,7 @@ halves gives the same answer as asking for it whole."""
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given, settings
@@ -35,6 +36,8 @@ ZONES = [
     "Pacific/Chatham",
 ]
 PEOPLE = "ABCD"
+# ONCALL_EXAMPLES=5000 for a long hunt; the suite runs 150 examples per property.
+PROPERTY = settings(max_examples=int(os.environ.get("ONCALL_EXAMPLES", "150")), deadline=None)
 
 times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
 # Around 2026's changes in both hemispheres.
@@ -97,7 +100,7 @@ def on_call_by_shifts(final: list[Shift], at: datetime):
     return None
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY
 @given(schedules, ranges(), st.lists(st.floats(0, 1, exclude_max=True), max_size=8))
 def test_final_shifts_never_overlap_and_agree_with_who_is_on_call(schedule, span, fractions):
     start, end = span
@@ -125,7 +128,7 @@ def join(first: list[Shift], second: list[Shift]) -> list[Shift]:
     return first + second
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY
 @given(schedules, ranges(), st.floats(0, 1, exclude_min=True, exclude_max=True))
 def test_splitting_the_range_in_two_changes_nothing(schedule, span, fraction):
     start, end = span
