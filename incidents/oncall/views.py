@@ -172,6 +172,9 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "gaps": gaps,
             "people": team_people(schedule),
             "units": ShiftUnit.choices,
+            "overrides": schedule.overrides.filter(end__gt=timezone.now()).select_related("user"),
+            "override_form": OverrideForm(people=team_people(schedule)),
+            "can_change": True,
         },
         status=400 if errors or form.errors else 200,
     )
