@@ -247,6 +247,17 @@ def test_a_night_restriction_crosses_midnight():
     ]
 
 
+def test_a_night_window_across_the_spring_change_is_an_hour_shorter():
+    nights = Layer(
+        ("N",), 1, "weeks", time(0), date(2026, 3, 2),
+        restrictions=(Restriction(frozenset({5}), time(18), time(8)),),  # Saturday nights
+    )  # fmt: skip
+    schedule = Schedule("Europe/London", (nights,))
+    # Sat 28 Mar 18:00 GMT (= 18:00Z) to Sun 29 Mar 08:00 BST (= 07:00Z): 13 hours, not 14.
+    result = shifts(schedule, utc(2026, 3, 27), utc(2026, 3, 30))
+    assert result == [Shift("N", utc(2026, 3, 28, 18), utc(2026, 3, 29, 7))]
+
+
 def test_overrides_that_start_and_end_inside_a_shift_split_it_around_them():
     base = rotation("America/New_York", "weeks", 1, "09:00", date(2026, 6, 1))
     # Wed 3 Jun 10:00-14:00 EDT = 14:00-18:00Z
