@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team
 from accounts.permissions import can_edit_schedules, get_schedule_for, visible_teams_q
 
-from . import services
+from . import services, timeline
 from .forms import OverrideForm, ScheduleForm, format_restrictions, layers_from_post
 from .models import Override, PersonalCalendar, Schedule, ShiftUnit
 from .serializers import LayerSerializer
@@ -78,6 +78,13 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     start = now.replace(minute=0, second=0, microsecond=0)
     end = start + TIMELINE
     final = services.final_shifts(schedule, start, end)
+    layers = services.layer_shifts(schedule, start, end)
+    tracks, ticks = timeline.build(
+        start,
+        end,
+        [("Who is on call", final)] + [(str(layer), pieces) for layer, pieces in reversed(layers)],
+        timezone.get_current_timezone(),
+    )
     can_change = can_edit_schedules(request.user, schedule.team_id)
     return render(
         request,
@@ -88,7 +95,10 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "start": start,
             "end": end,
             "final": final,
-            "layers": services.layer_shifts(schedule, start, end),
+            "layers": layers,
+            "tracks": tracks,
+            "ticks": ticks,
+            "viewer_zone_name": timezone.get_current_timezone_name(),
             "gaps": services.coverage_gaps(schedule, None, now),
             "overrides": schedule.overrides.filter(end__gt=now).select_related("user"),
             "override_form": OverrideForm(people=team_people(schedule)),

@@ -56,6 +56,8 @@ def test_the_timeline_shows_shifts_in_the_viewers_zone_with_the_schedules_beneat
     assert "Wed 3 Jun 04:00 EDT" in html
     assert "Wed 3 Jun 09:00 BST" in html
     assert "Primary" in html  # the layer, beneath the final shifts
+    # The drawn timeline: the same bar, labelled in the viewer's zone.
+    assert "<title>Responder: Wed 03 Jun 04:00 to Thu 04 Jun 04:00 EDT</title>" in html
 
 
 def test_the_editor_warns_about_gaps_before_saving_and_saves_when_told_to(cast, frozen):
