@@ -79,14 +79,23 @@ def format_restrictions(restrictions: list[dict]) -> str:
     return "\n".join(f"{' '.join(r['days'])} {r['start']}-{r['end']}" for r in restrictions)
 
 
+def _order(post, prefix: str, default: int) -> float:
+    try:
+        return float(post.get(prefix + "order", default))
+    except ValueError:
+        return default
+
+
 def layers_from_post(post) -> tuple[list[dict], list[str]]:
-    """The editor's layer fieldsets -> ([layer dicts in the API's shape], [errors])."""
+    """The editor's layer fieldsets -> ([layer dicts in the API's shape, bottom first],
+    [errors]). Each fieldset's "order" number places it: the highest is on top."""
     layers, errors = [], []
     try:
         count = min(int(post.get("layer_count", "0")), 20)
     except ValueError:
         count = 0
-    for i in range(count):
+    ordered = sorted(range(count), key=lambda i: (_order(post, f"layers-{i}-", i + 1), i))
+    for i in ordered:
         prefix = f"layers-{i}-"
         participants = [p for p in post.getlist(prefix + "participants") if p]
         if post.get(prefix + "delete") or (post.get(prefix + "blank") and not participants):

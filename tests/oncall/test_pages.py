@@ -162,3 +162,20 @@ def test_a_new_schedule_from_the_page_opens_the_editor(cast, frozen):
     )
     schedule = Schedule.objects.get(name="Follow the sun")
     assert response["Location"] == f"/schedules/{schedule.pk}/edit/"
+
+
+def test_the_editor_puts_the_layer_with_the_highest_order_on_top(cast, frozen):
+    schedule = make_schedule(cast.team, [cast.responder])
+    data = editor_post(cast, **{"layer_count": "2", "layers-0-order": "2"})
+    data.update({
+        "layers-1-order": "1",
+        "layers-1-name": "Beneath",
+        "layers-1-participants": [cast.responder.pk],
+        "layers-1-shift_length": "1",
+        "layers-1-shift_unit": "days",
+        "layers-1-handoff_time": "09:00",
+        "layers-1-start_date": "2026-06-01",
+    })  # fmt: skip
+    response = signed_in(cast.responder).post(f"/schedules/{schedule.pk}/edit/", data)
+    assert response.status_code == 302
+    assert list(schedule.layers.values_list("name", flat=True)) == ["Beneath", "Round the clock"]
