@@ -5,7 +5,7 @@ from . import feeds, views
 app_name = "oncall"
 
 urlpatterns = [
-    path("schedules/", views.schedule_list, name="list"),
+    path("schedules/", views.schedule_list, name="schedules"),
     path("schedules/<int:pk>/", views.schedule_detail, name="detail"),
     path("schedules/<int:pk>/edit/", views.schedule_edit, name="edit"),
     path("schedules/<int:pk>/overrides/", views.add_override, name="add-override"),
