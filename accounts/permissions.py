@@ -194,3 +194,39 @@ def service_teams_q(user: User | AnonymousUser) -> Q:
         return Q()
     managed = [team_id for team_id, role in team_roles(user).items() if role != Role.VIEWER]
     return Q(pk__in=managed)
+
+
+# --- On-call schedules: team members read, team responders edit, everyone else gets 404 -----
+
+
+def visible_teams_q(user: User | AnonymousUser, field: str = "team_id") -> Q:
+    """A filter for rows of the teams the user belongs to (staff: every team)."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_staff:
+        return Q()
+    return Q(**{f"{field}__in": list(team_roles(user))})
+
+
+def can_edit_schedules(user: User | AnonymousUser, team_id: int | None) -> bool:
+    return team_id is not None and can_act_for_team(user, team_id, Role.RESPONDER)
+
+
+def get_schedule_for(user: User | AnonymousUser, schedule_id: Any, *, edit: bool = False) -> Any:
+    """The schedule if the user is in its team (with edit=True: a responder or admin there).
+
+    Raises Http404 when it does not exist or belongs to another team, PermissionDenied
+    when the user may read it but not change it."""
+    Schedule = apps.get_model("oncall", "Schedule")
+    try:
+        schedule = Schedule.objects.select_related("team").get(
+            visible_teams_q(user), pk=int(schedule_id)
+        )
+    except (Schedule.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such schedule.") from None
+    if edit and not can_edit_schedules(user, schedule.team_id):
+        raise PermissionDenied(
+            f"You can view {schedule.name} but not change it: ask a team admin to make you a "
+            "responder."
+        )
+    return schedule

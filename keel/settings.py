@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "incidents.chat",
+    "incidents.oncall",
 ]
 
 MIDDLEWARE = [

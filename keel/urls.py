@@ -32,5 +32,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("", include("incidents.chat.urls")),
+    path("", include("incidents.oncall.urls")),
     path("", include("incidents.urls")),
 ]

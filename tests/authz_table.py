@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,8 +23,10 @@ from accounts.models import ApiToken, User
 from incidents import lifecycle
 from incidents.chat.models import ChatChannel, ChatIdentity
 from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
+from incidents.oncall.models import Layer, Override, PersonalCalendar, Schedule
 
 from .helpers import PASSWORD, Cast, declare
+from .oncall.helpers import make_schedule
 
 PEOPLE = ["anonymous", "viewer", "responder", "admin", "outsider"]
 TEAM = {"viewer", "responder", "admin"}
@@ -40,6 +43,7 @@ PAGE_OPEN_TO_SIGNED_IN = {**OPEN_TO_SIGNED_IN, "anonymous": 302}
 PUBLIC = dict.fromkeys(PEOPLE, 200)
 
 INCIDENT_TITLE = "Checkout errors"  # the private incident's title (tests/helpers.declare)
+SCHEDULE_OVERRIDE = (datetime(2026, 6, 2, 10, tzinfo=UTC), datetime(2026, 6, 2, 12, tzinfo=UTC))
 
 
 @dataclass
@@ -74,6 +78,12 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
     chat_channel = ChatChannel.objects.create(
         team=cast.team, name="#ops-incidents", webhook_url="https://hooks.slack.com/services/T/B/x"
     )
+    schedule = make_schedule(cast.team, [cast.responder, cast.admin])
+    override = Override.objects.create(
+        schedule=schedule, user=cast.viewer, start=SCHEDULE_OVERRIDE[0], end=SCHEDULE_OVERRIDE[1]
+    )
+    for person in (cast.viewer, cast.responder, cast.admin, cast.outsider):
+        PersonalCalendar.objects.create(user=person, token=f"calendar-of-{person.pk}")
     return SimpleNamespace(
         ref=incident.ref,
         pk=incident.pk,
@@ -82,6 +92,9 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
         service=service.pk,
         others_token=others_token.pk,
         chat_channel=chat_channel.pk,
+        schedule=schedule.pk,
+        schedule_token=schedule.calendar_token,
+        override=override.pk,
         cast=cast,
         user=None,  # the person making the request; set by the test
     )
@@ -129,6 +142,60 @@ def own_page_token(ctx: SimpleNamespace) -> int:
     if token is None:
         token, _raw = ApiToken.issue(ctx.user, "page token")
     return token.pk
+
+
+def schedule(ctx: SimpleNamespace) -> Schedule:
+    return Schedule.objects.get(pk=ctx.schedule)
+
+
+def overridden(ctx: SimpleNamespace, email: str, start: str) -> bool:
+    return Override.objects.filter(
+        schedule_id=ctx.schedule, user__email=email, start=datetime.fromisoformat(start)
+    ).exists()
+
+
+def calendar_revoked(ctx: SimpleNamespace) -> bool:
+    return schedule(ctx).calendar_token != ctx.schedule_token
+
+
+def own_calendar_renewed(ctx: SimpleNamespace) -> bool:
+    return (
+        ctx.user is not None
+        and not PersonalCalendar.objects.filter(
+            user=ctx.user, token=f"calendar-of-{ctx.user.pk}"
+        ).exists()
+    )
+
+
+def layer_named(name: str) -> Callable[[SimpleNamespace], bool]:
+    return lambda ctx: Layer.objects.filter(schedule_id=ctx.schedule, name=name).exists()
+
+
+def layer_body(ctx: SimpleNamespace, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "participants": ["responder@example.com", "admin@example.com"],
+        "shift_length": 1,
+        "shift_unit": "weeks",
+        "handoff_time": "09:00",
+        "start_date": "2026-06-01",
+    }
+
+
+def editor_form(ctx: SimpleNamespace) -> dict[str, Any]:
+    return {
+        "name": "Ops primary",
+        "team": ctx.cast.team.pk,
+        "time_zone": "Europe/London",
+        "layer_count": "1",
+        "layers-0-name": "Edited on the page",
+        "layers-0-participants": [ctx.cast.responder.pk, ctx.cast.admin.pk],
+        "layers-0-shift_length": "1",
+        "layers-0-shift_unit": "weeks",
+        "layers-0-handoff_time": "09:00",
+        "layers-0-start_date": "2026-06-01",
+        "layers-0-restrictions": "",
+    }
 
 
 def time_zone_is(zone: str) -> Callable[[SimpleNamespace], bool]:
@@ -370,6 +437,113 @@ ENDPOINTS: list[Endpoint] = [
         {**OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 404)},
         effect=lambda c: revoked(c.others_token),
     ),
+    # --- on-call schedules: team members read, team responders edit, outsiders get 404
+    Endpoint(
+        "list schedules",
+        "get",
+        lambda c: "/api/v1/schedules/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "Ops primary",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "create schedule",
+        "post",
+        lambda c: "/api/v1/schedules/",
+        {**CREATE, "outsider": 400},
+        body=lambda c: {
+            "name": "Follow the sun",
+            "team": c.cast.team.pk,
+            "time_zone": "Australia/Sydney",
+            "layers": [layer_body(c, "Sydney days")],
+        },
+        effect=lambda c: Schedule.objects.filter(name="Follow the sun").exists(),
+    ),
+    Endpoint(
+        "schedule detail",
+        "get",
+        lambda c: f"/api/v1/schedules/{c.schedule}/",
+        READ,
+        shows=lambda c: "Ops primary",
+    ),
+    Endpoint(
+        "replace schedule",
+        "put",
+        lambda c: f"/api/v1/schedules/{c.schedule}/",
+        WRITE,
+        body=lambda c: {
+            "name": "Ops primary",
+            "team": c.cast.team.pk,
+            "time_zone": "UTC",
+            "layers": [layer_body(c, "Replaced")],
+        },
+        effect=layer_named("Replaced"),
+    ),
+    Endpoint(
+        "edit schedule",
+        "patch",
+        lambda c: f"/api/v1/schedules/{c.schedule}/",
+        WRITE,
+        body=lambda c: {"time_zone": "Asia/Tokyo"},
+        effect=lambda c: schedule(c).time_zone == "Asia/Tokyo",
+    ),
+    Endpoint(
+        "delete schedule",
+        "delete",
+        lambda c: f"/api/v1/schedules/{c.schedule}/",
+        {**WRITE, "responder": 204, "admin": 204},
+        effect=lambda c: not Schedule.objects.filter(pk=c.schedule).exists(),
+    ),
+    Endpoint(
+        "who is on call",
+        "get",
+        lambda c: f"/api/v1/schedules/{c.schedule}/oncall/?at=2026-06-01T12:00:00Z",
+        READ,
+        shows=lambda c: "responder@example.com",
+    ),
+    Endpoint(
+        "shifts",
+        "get",
+        lambda c: (
+            f"/api/v1/schedules/{c.schedule}/shifts/"
+            "?start=2026-06-01T00:00:00Z&end=2026-06-08T00:00:00Z"
+        ),
+        READ,
+        shows=lambda c: "admin@example.com",
+    ),
+    Endpoint(
+        "add override",
+        "post",
+        lambda c: f"/api/v1/schedules/{c.schedule}/overrides/",
+        CREATE,
+        body=lambda c: {
+            "user": "admin@example.com",
+            "start": "2026-06-03T10:00:00Z",
+            "end": "2026-06-03T14:00:00Z",
+        },
+        effect=lambda c: overridden(c, "admin@example.com", "2026-06-03T10:00:00+00:00"),
+    ),
+    Endpoint(
+        "revoke schedule calendar",
+        "post",
+        lambda c: f"/api/v1/schedules/{c.schedule}/revoke-calendar/",
+        WRITE,
+        effect=calendar_revoked,
+    ),
+    Endpoint(
+        "schedule calendar feed",
+        "get",
+        lambda c: f"/calendars/schedule/{c.schedule_token}.ics",
+        PUBLIC,  # the secret token in the address is the key: calendar apps cannot log in
+        shows=lambda c: "BEGIN:VCALENDAR",
+    ),
+    Endpoint(
+        "personal calendar feed",
+        "get",
+        lambda c: f"/calendars/person/calendar-of-{c.cast.responder.pk}.ics",
+        PUBLIC,
+        shows=lambda c: "BEGIN:VCALENDAR",
+    ),
     Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC, shows=lambda c: "openapi"),
     Endpoint("API docs", "get", lambda c: "/api/docs/", PUBLIC, shows=lambda c: "swagger"),
     Endpoint("liveness", "get", lambda c: "/healthz", PUBLIC, shows=lambda c: "ok"),
@@ -516,6 +690,98 @@ ENDPOINTS: list[Endpoint] = [
         body=lambda c: {"name": "page-service", "team": c.cast.team.pk},
         page=True,
         effect=lambda c: Service.objects.filter(name="page-service").exists(),
+    ),
+    # --- on-call pages
+    Endpoint(
+        "schedules page",
+        "get",
+        lambda c: "/schedules/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "Ops primary",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "new schedule form",
+        "post",
+        lambda c: "/schedules/",
+        {**PAGE_WRITE, "outsider": 400},  # Ops is not among the outsider's teams
+        body=lambda c: {"name": "From the page", "team": c.cast.team.pk, "time_zone": "UTC"},
+        page=True,
+        effect=lambda c: Schedule.objects.filter(name="From the page").exists(),
+    ),
+    Endpoint(
+        "schedule page",
+        "get",
+        lambda c: f"/schedules/{c.schedule}/",
+        PAGE_READ,
+        page=True,
+        shows=lambda c: "Ops primary",
+    ),
+    Endpoint(
+        "schedule editor",
+        "get",
+        lambda c: f"/schedules/{c.schedule}/edit/",
+        {**PAGE_READ, "viewer": 403},
+        page=True,
+        shows=lambda c: "Edit Ops primary",
+    ),
+    Endpoint(
+        "schedule editor form",
+        "post",
+        lambda c: f"/schedules/{c.schedule}/edit/",
+        PAGE_WRITE,
+        body=editor_form,
+        page=True,
+        effect=layer_named("Edited on the page"),
+    ),
+    Endpoint(
+        "override form",
+        "post",
+        lambda c: f"/schedules/{c.schedule}/overrides/",
+        PAGE_WRITE,
+        body=lambda c: {
+            "user": c.cast.admin.pk,
+            "start": "2026-06-04T10:00",
+            "end": "2026-06-04T12:00",
+        },
+        page=True,
+        effect=lambda c: overridden(c, "admin@example.com", "2026-06-04T10:00:00+00:00"),
+    ),
+    Endpoint(
+        "remove override",
+        "post",
+        lambda c: f"/schedules/{c.schedule}/overrides/{c.override}/delete/",
+        PAGE_WRITE,
+        page=True,
+        effect=lambda c: not Override.objects.filter(pk=c.override).exists(),
+    ),
+    Endpoint(
+        "take this shift",
+        "post",
+        lambda c: f"/schedules/{c.schedule}/take/",
+        PAGE_WRITE,
+        body=lambda c: {"start": "2026-06-05T09:00:00+00:00", "end": "2026-06-06T09:00:00+00:00"},
+        page=True,
+        effect=lambda c: (
+            c.user is not None and overridden(c, c.user.email, "2026-06-05T09:00:00+00:00")
+        ),
+    ),
+    Endpoint(
+        "new schedule calendar address",
+        "post",
+        lambda c: f"/schedules/{c.schedule}/calendar/revoke/",
+        PAGE_WRITE,
+        page=True,
+        effect=calendar_revoked,
+    ),
+    Endpoint(
+        "new personal calendar address",
+        "post",
+        lambda c: "/schedules/my-calendar/",
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        page=True,
+        effect=own_calendar_renewed,
     ),
     # --- accounts pages
     Endpoint(

@@ -21,6 +21,13 @@ from incidents.chat.models import (
     LinkedChannel,
 )
 from incidents.models import Incident, RefCounter, RoleAssignment, Service, TimelineEvent
+from incidents.oncall.models import (
+    Layer,
+    LayerParticipant,
+    Override,
+    PersonalCalendar,
+    Schedule,
+)
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
 from .helpers import api_client, declare
@@ -38,6 +45,11 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "events": list(TimelineEvent.objects.order_by("pk").values()),
         "roles": list(RoleAssignment.objects.order_by("pk").values()),
         "services": list(Service.objects.order_by("pk").values()),
+        "schedules": list(Schedule.objects.order_by("pk").values()),
+        "layers": list(Layer.objects.order_by("pk").values()),
+        "participants": list(LayerParticipant.objects.order_by("pk").values()),
+        "overrides": list(Override.objects.order_by("pk").values()),
+        "calendars": list(PersonalCalendar.objects.order_by("pk").values()),
         "counters": list(RefCounter.objects.order_by("pk").values()),
         "teams": list(Team.objects.order_by("pk").values()),
         "memberships": list(Membership.objects.order_by("pk").values()),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Team, User
 from incidents import lifecycle
 from incidents.models import IncidentRole, Service, Severity, Status
+from incidents.oncall.demo import seed_schedules
 
 DEMO_EMAIL = "demo@keel.local"
 DEMO_PASSWORD = "keel-demo"  # noqa: S105  (demo only; refused without DEBUG)
@@ -59,6 +60,7 @@ class Command(BaseCommand):
             people = self._people(password)
             services = self._services()
             self._incidents(people, services)
+            seed_schedules(self.teams, timezone.now())
         self.stdout.write(self.style.SUCCESS(f"Demo data created. Log in as {DEMO_EMAIL}."))
 
     def _people(self, password: str) -> dict[str, User]:
