@@ -95,7 +95,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def overrides(self, request, pk=None):
         schedule = self.get_object()
-        body = s.OverrideSerializer(data=request.data, context={"schedule": schedule})
+        body = s.OverrideSerializer(
+            data=request.data, context={"schedule": schedule, "request": request}
+        )
         body.is_valid(raise_exception=True)
         data = body.validated_data
         override = services.add_override(

@@ -154,7 +154,7 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         members = set(team_people(schedule).values_list("pk", flat=True))
         validated = []
         for number, data in enumerate(posted, start=1):
-            layer = LayerSerializer(data=data)
+            layer = LayerSerializer(data=data, context={"request": request})
             if not layer.is_valid():
                 for field, problems in layer.errors.items():
                     first = problems[0] if isinstance(problems, list) else problems

@@ -149,7 +149,8 @@ def test_a_revoked_calendar_address_stops_working(cast, client):
         ({"layers": [layer(handoff_time="9am")]}, "handoff_time", "HH:MM"),
         ({"layers": [layer(participants=[])]}, "participants", "at least one participant"),
         ({"layers": [layer(participants=["nobody@example.com"])]}, "participants", "No active"),
-        ({"layers": [layer(participants=["outsider@example.com"])]}, "layers", "not in Ops"),
+        # Someone outside the team is not even confirmed to exist (people_visible_to).
+        ({"layers": [layer(participants=["outsider@example.com"])]}, "participants", "No active"),
         ({"layers": [layer(shift_unit="months")]}, "shift_unit", "not a valid choice"),
         ({"layers": [layer(shift_length=0)]}, "shift_length", "greater than or equal to 1"),
         ({"layers": [layer(start_date="0001-01-01")]}, "start_date", "between"),
