@@ -147,3 +147,25 @@ def get_incident_for(user: User | AnonymousUser, ref: str, *, edit: bool = False
             "a responder."
         )
     return incident
+
+
+# --- Postmortems ---------------------------------------------------------------------------
+# Responders write a postmortem while it is a draft or in review; a requested reviewer or a
+# team admin approves it; once published it is read-only for everyone.
+
+
+def can_write_postmortem(user: User | AnonymousUser, incident: Any, published: bool) -> bool:
+    return not published and can_edit(user, incident)
+
+
+def may_review_postmortem(user: User | AnonymousUser, incident: Any) -> bool:
+    """May the user be asked to review (they must be able to work on the incident)?"""
+    return can_edit(user, incident)
+
+
+def can_approve_postmortem(
+    user: User | AnonymousUser, incident: Any, requested_reviewer_ids: set[int]
+) -> bool:
+    if not can_edit(user, incident):
+        return False
+    return user.pk in requested_reviewer_ids or is_incident_admin(user, incident)

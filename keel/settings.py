@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "incidents",
+    "incidents.postmortems",
 ]
 
 MIDDLEWARE = [
@@ -163,7 +164,13 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Until paging's beat reminders land: action items due today, once per due date.
+    "postmortems-due-reminders": {
+        "task": "incidents.postmortems.tasks.remind_due_action_items",
+        "schedule": 15 * 60,
+    },
+}
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
