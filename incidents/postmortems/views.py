@@ -35,7 +35,7 @@ from .forms import (
     PublishForm,
     ReviewForm,
 )
-from .models import Postmortem, ReviewDecision, Section
+from .models import ActionStatus, Postmortem, ReviewDecision, Section
 
 MAX_PREVIEW = blameless.MAX_TEXT
 
@@ -75,6 +75,9 @@ def postmortem_page(request: HttpRequest, ref: str) -> HttpResponse:
         approve_form=ApproveForm(),
         publish_form=PublishForm(),
         revisions=postmortem.revisions.select_related("author")[:50],
+        can_comment=not postmortem.is_published
+        and (can_edit(request.user, incident) or request.user.pk in requested),
+        action_statuses=ActionStatus.choices,
     )
     return render(request, "postmortems/page.html", context)
 

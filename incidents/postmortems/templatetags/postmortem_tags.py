@@ -1,0 +1,32 @@
+"""The postmortem panel on the incident page (the core template includes it in one line)."""
+
+from __future__ import annotations
+
+from django import template
+
+from accounts.permissions import can_edit
+
+from ..models import ActionStatus, Postmortem
+
+register = template.Library()
+
+
+@register.inclusion_tag("postmortems/_panel_body.html", takes_context=True)
+def postmortem_panel(context, incident) -> dict:
+    user = context.get("user")
+    postmortem = Postmortem.objects.filter(incident=incident).first()
+    open_items = (
+        postmortem.action_items.filter(status=ActionStatus.OPEN).count() if postmortem else 0
+    )
+    return {
+        "incident": incident,
+        "postmortem": postmortem,
+        "open_items": open_items,
+        "can_edit": user is not None and can_edit(user, incident),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key, []) if isinstance(mapping, dict) else []
