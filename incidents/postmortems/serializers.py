@@ -106,7 +106,8 @@ class PublishSerializer(serializers.Serializer):
 class FactorSerializer(ModelSerializer):
     incident = serializers.CharField(source="postmortem.incident.ref", read_only=True)
     evidence = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False,
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False, write_only=True,
         max_length=200, help_text="Seq numbers of the timeline events that are its evidence.",
     )  # fmt: skip
     category = serializers.ChoiceField(choices=FactorCategory.choices)
@@ -133,7 +134,8 @@ class ActionItemSerializer(ModelSerializer):
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
     link = serializers.URLField(required=False, allow_blank=True, max_length=500)
     factors = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False, write_only=True,
         max_length=100,
     )  # fmt: skip
 

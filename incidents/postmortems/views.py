@@ -212,10 +212,13 @@ def highlight(request: HttpRequest, ref: str, seq: int) -> HttpResponse:
 @require_POST
 def preview(request: HttpRequest) -> JsonResponse:
     """The editor's live preview: sanitised HTML and the checker's findings."""
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"detail": 'Send JSON: {"text": ...}.'}, status=400)
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            return JsonResponse({"detail": 'Send JSON: {"text": ...}.'}, status=400)
+    else:
+        payload = request.POST.dict()
     text = payload.get("text") if isinstance(payload, dict) else None
     if not isinstance(text, str):
         return JsonResponse({"detail": "text must be a string."}, status=400)

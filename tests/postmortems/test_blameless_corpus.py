@@ -53,8 +53,10 @@ def test_the_corpus_is_large_and_about_half_blameless():
 def test_precision_and_recall_on_the_corpus(capsys):
     precision, recall, count, misses = score("corpus.tsv")
     with capsys.disabled():
-        print(f"\nblameless corpus ({count} sentences): precision {precision:.3f}, "
-              f"recall {recall:.3f}")  # fmt: skip
+        print(
+            f"\nblameless corpus ({count} sentences): precision {precision:.3f}, "
+            f"recall {recall:.3f}"
+        )
         for miss in misses:
             print("  " + miss)
     assert precision >= 0.9

@@ -13,8 +13,9 @@ from ..helpers import api_client, declare
 
 def test_check_returns_findings_with_offsets_reason_and_suggestion(cast):
     text = "The rollout was fine. This was human error."
-    response = api_client(cast.viewer).post("/api/v1/blameless/check", {"text": text},
-                                            format="json")  # fmt: skip
+    response = api_client(cast.viewer).post(
+        "/api/v1/blameless/check", {"text": text}, format="json"
+    )
     assert response.status_code == 200
     [finding] = response.json()["findings"]
     assert set(finding) == {"start", "end", "text", "reason", "suggestion"}

@@ -19,13 +19,15 @@ def test_two_editors_the_second_gets_409_with_the_first_ones_text(cast):
     opened = ana.get(url(incident)).json()
     assert tom.get(url(incident)).json()["version"] == opened["version"] == 1
 
-    first = ana.put(url(incident), {"version": 1, "sections": {"summary": "Ana's summary"}},
-                    format="json")  # fmt: skip
+    first = ana.put(
+        url(incident), {"version": 1, "sections": {"summary": "Ana's summary"}}, format="json"
+    )
     assert first.status_code == 200
     assert first.json()["version"] == 2
 
-    stale = tom.put(url(incident), {"version": 1, "sections": {"summary": "Tom's summary"}},
-                    format="json")  # fmt: skip
+    stale = tom.put(
+        url(incident), {"version": 1, "sections": {"summary": "Tom's summary"}}, format="json"
+    )
     assert stale.status_code == 409
     body = stale.json()
     assert body["version"] == 2
@@ -37,8 +39,9 @@ def test_two_editors_the_second_gets_409_with_the_first_ones_text(cast):
     again = tom.put(url(incident), {"version": 2, "sections": {"summary": merged}}, format="json")
     assert again.status_code == 200
     assert again.json()["sections"]["summary"] == merged
-    versions = list(Revision.objects.filter(postmortem__incident=incident).values_list(
-        "version", flat=True))  # fmt: skip
+    versions = list(
+        Revision.objects.filter(postmortem__incident=incident).values_list("version", flat=True)
+    )
     assert sorted(versions) == [1, 2, 3]
 
 
@@ -71,8 +74,11 @@ def test_a_published_postmortem_is_read_only_and_keeps_its_history(cast):
     postmortem = publishable(postmortem_of(incident), cast.responder, cast.admin)
     client = api_client(cast.responder)
     assert client.post(url(incident) + "publish/", {}, format="json").status_code == 200
-    response = client.put(url(incident), {"version": postmortem.version,
-                                          "sections": {"summary": "changed"}}, format="json")  # fmt: skip
+    response = client.put(
+        url(incident),
+        {"version": postmortem.version, "sections": {"summary": "changed"}},
+        format="json",
+    )
     assert response.status_code == 409
     assert "read-only" in response.json()["detail"]
     assert Revision.objects.filter(postmortem=postmortem).exists()

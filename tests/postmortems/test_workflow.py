@@ -18,8 +18,10 @@ def base(incident) -> str:
 def test_responders_request_review_viewers_cannot(cast):
     incident = seeded_incident(cast)
     body = {"reviewers": ["admin@example.com"]}
-    assert api_client(cast.viewer).post(base(incident) + "review/", body,
-                                        format="json").status_code == 403  # fmt: skip
+    assert (
+        api_client(cast.viewer).post(base(incident) + "review/", body, format="json").status_code
+        == 403
+    )
     response = api_client(cast.responder).post(base(incident) + "review/", body, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "in_review"
@@ -39,20 +41,26 @@ def test_a_reviewer_must_be_able_to_work_on_the_incident(cast):
 def test_only_a_requested_reviewer_or_a_team_admin_approves(cast):
     incident = seeded_incident(cast)
     responder = api_client(cast.responder)
-    responder.post(base(incident) + "review/", {"reviewers": ["responder@example.com"]},
-                   format="json")  # fmt: skip
+    responder.post(
+        base(incident) + "review/", {"reviewers": ["responder@example.com"]}, format="json"
+    )
     # The staff user is admin everywhere; the outsider cannot even see the incident.
-    assert api_client(cast.viewer).post(base(incident) + "approve/", {},
-                                        format="json").status_code == 403  # fmt: skip
+    assert (
+        api_client(cast.viewer).post(base(incident) + "approve/", {}, format="json").status_code
+        == 403
+    )
     assert responder.post(base(incident) + "approve/", {}, format="json").status_code == 200
-    assert api_client(cast.admin).post(base(incident) + "approve/", {},
-                                       format="json").status_code == 200  # fmt: skip
+    assert (
+        api_client(cast.admin).post(base(incident) + "approve/", {}, format="json").status_code
+        == 200
+    )
 
 
 def test_a_responder_who_was_not_asked_cannot_approve(cast):
     incident = seeded_incident(cast)
-    api_client(cast.responder).post(base(incident) + "review/",
-                                    {"reviewers": ["admin@example.com"]}, format="json")  # fmt: skip
+    api_client(cast.responder).post(
+        base(incident) + "review/", {"reviewers": ["admin@example.com"]}, format="json"
+    )
     response = api_client(cast.responder).post(base(incident) + "approve/", {}, format="json")
     assert response.status_code == 403
 
@@ -65,8 +73,7 @@ def test_publishing_needs_an_approval_of_the_current_version(cast):
     assert client.post(base(incident) + "publish/", {}, format="json").status_code == 409
     api_client(cast.admin).post(base(incident) + "approve/", {}, format="json")
     # An edit after the approval needs a new one.
-    client.put(base(incident), {"version": 1, "sections": {"summary": "Clearer."}},
-               format="json")  # fmt: skip
+    client.put(base(incident), {"version": 1, "sections": {"summary": "Clearer."}}, format="json")
     stale = client.post(base(incident) + "publish/", {}, format="json")
     assert stale.status_code == 409
     assert "approval" in stale.json()["detail"]
