@@ -93,7 +93,9 @@
     if (result.status !== 200 || area.value !== text) return;
     // The server sanitised this HTML (markdown-it-py + nh3): no raw HTML, script or
     // javascript: URL survives.
-    editor.querySelector('[data-preview-for="' + key + '"]').innerHTML = result.data.html;
+    const target = editor.querySelector('[data-preview-for="' + key + '"]');
+    target.innerHTML = result.data.html;
+    target.dataset.live = "true";
     showFindings(key, text, result.data.findings);
   }
 
