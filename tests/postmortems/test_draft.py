@@ -71,3 +71,13 @@ def test_highlighting_from_the_room_records_a_live_event(cast, client):
     page = client.get(incident.get_absolute_url()).content.decode()
     assert "Highlight for postmortem" in page
     assert f"Highlighted event #{note.seq} for the postmortem." in page
+
+
+def test_the_checker_runs_on_timeline_notes(cast, client):
+    incident = declare(cast)
+    lifecycle.add_note(incident, cast.responder, "The operator was careless with the flag.")
+    lifecycle.add_note(incident, cast.responder, "The deploy failed to start.")
+    client.force_login(cast.viewer)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert page.count('class="note-findings') == 1
+    assert ">careless</span>" in page

@@ -6,6 +6,7 @@ from django import template
 
 from accounts.permissions import can_edit
 
+from .. import blameless, workflow
 from ..models import ActionStatus, Postmortem
 
 register = template.Library()
@@ -30,3 +31,17 @@ def postmortem_panel(context, incident) -> dict:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key, []) if isinstance(mapping, dict) else []
+
+
+@register.inclusion_tag("postmortems/_note_findings.html")
+def note_findings(event, incident) -> dict:
+    """The checker on a timeline note: its findings under the note. The incident's people
+    and the admin's phrases are looked up once per page (kept on the incident object)."""
+    if event.kind != "note" or not event.body or event.struck_at:
+        return {"findings": []}
+    cached = getattr(incident, "_blameless_context", None)
+    if cached is None:
+        cached = (workflow.people_words(incident), workflow.extra_rules())
+        incident._blameless_context = cached
+    people, extra = cached
+    return {"findings": blameless.check(event.body, people, extra)}
