@@ -123,7 +123,10 @@ def methods_of(view) -> set[str] | None:
     actions = getattr(view, "actions", None)
     cls = getattr(view, "cls", None)
     if actions is not None:  # a viewset route: the router's methods that the viewset allows
-        return {method.upper() for method in actions if method in cls.http_method_names}
+        # Not HEAD: DRF adds it to the shared actions dict at the first GET, so whether it
+        # shows up here depended on which rows ran before (HEAD is GET without the body).
+        allowed = set(cls.http_method_names) - {"head"}
+        return {method.upper() for method in actions if method in allowed}
     if cls is not None and cls.__module__.startswith("rest_framework.decorators"):
         return {m.upper() for m in cls.http_method_names} - {"HEAD", "OPTIONS"}
     return None

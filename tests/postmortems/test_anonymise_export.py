@@ -25,15 +25,21 @@ def test_anonymised_publishing_leaves_no_name_or_email_anywhere(cast, client):
         "priya said responder@example.com was paged twice."
     }
     workflow.save_sections(postmortem, cast.responder, 1, text)
-    records.add_factor(postmortem, cast.responder, category="process",
-                       description="Tom Becker had no staging access.")  # fmt: skip
-    records.add_action_item(postmortem, cast.responder, title="Give Priya a runbook",
-                            owner=cast.admin)  # fmt: skip
+    records.add_factor(
+        postmortem,
+        cast.responder,
+        category="process",
+        description="Tom Becker had no staging access.",
+    )
+    records.add_action_item(
+        postmortem, cast.responder, title="Give Priya a runbook", owner=cast.admin
+    )
     publishable(postmortem_of(incident), cast.responder, cast.admin)
     response = api_client(cast.responder).post(
-        f"/api/v1/incidents/{incident.ref}/postmortem/publish/", {"anonymise": True},
+        f"/api/v1/incidents/{incident.ref}/postmortem/publish/",
+        {"anonymise": True},
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     published = response.json()
     assert published["anonymised"] is True
@@ -65,8 +71,9 @@ def test_without_anonymising_the_names_stay(cast):
 def test_the_markdown_export_is_a_download_with_every_section_and_record(cast, client):
     incident = seeded_incident(cast)
     postmortem = postmortem_of(incident)
-    records.add_factor(postmortem, cast.responder, category="tooling",
-                       description="No dry-run mode.", evidence=[1])  # fmt: skip
+    records.add_factor(
+        postmortem, cast.responder, category="tooling", description="No dry-run mode.", evidence=[1]
+    )
     records.add_action_item(postmortem, cast.responder, title="Add a dry-run flag")
     client.force_login(cast.viewer)
     response = client.get(f"/incidents/{incident.ref}/postmortem/export.md")
@@ -75,8 +82,13 @@ def test_the_markdown_export_is_a_download_with_every_section_and_record(cast, c
     assert "attachment" in response["Content-Disposition"]
     text = response.content.decode()
     assert text.startswith(f"# Postmortem — {incident.ref}: Checkout errors")
-    for heading in ("## Summary", "## Customer impact", "## Timeline", "## Lessons",
-                    "## Where we got lucky"):  # fmt: skip
+    for heading in (
+        "## Summary",
+        "## Customer impact",
+        "## Timeline",
+        "## Lessons",
+        "## Where we got lucky",
+    ):
         assert heading in text
     assert "**Tooling**: No dry-run mode. (evidence: #1)" in text
     assert "| Add a dry-run flag | unassigned |" in text

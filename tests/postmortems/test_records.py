@@ -19,13 +19,28 @@ def test_a_factor_links_its_evidence_and_the_action_items_that_address_it(cast):
     incident = seeded_incident(cast)
     client = api_client(cast.responder)
     base = f"/api/v1/incidents/{incident.ref}/postmortem/"
-    factor = client.post(base + "factors/", {"category": "monitoring", "description":
-                         "No alert on pool saturation", "evidence": [3, 4]}, format="json")  # fmt: skip
+    factor = client.post(
+        base + "factors/",
+        {
+            "category": "monitoring",
+            "description": "No alert on pool saturation",
+            "evidence": [3, 4],
+        },
+        format="json",
+    )
     assert factor.status_code == 201, factor.json()
     assert factor.json()["evidence"] == [3, 4]
-    item = client.post(base + "action-items/", {"title": "Alert on pool usage", "owner":
-                       "admin@example.com", "due_date": "2030-01-01", "priority": "high",
-                       "factors": [factor.json()["id"]]}, format="json")  # fmt: skip
+    item = client.post(
+        base + "action-items/",
+        {
+            "title": "Alert on pool usage",
+            "owner": "admin@example.com",
+            "due_date": "2030-01-01",
+            "priority": "high",
+            "factors": [factor.json()["id"]],
+        },
+        format="json",
+    )
     assert item.status_code == 201, item.json()
     assert item.json()["owner"] == "admin@example.com"
     again = client.get(f"/api/v1/factors/{factor.json()['id']}/").json()
@@ -74,14 +89,16 @@ def test_action_items_stay_workable_after_publishing(cast):
     item = records.add_action_item(postmortem, cast.responder, title="Fix it")
     postmortem.status = "published"
     postmortem.save()
-    response = api_client(cast.responder).patch(f"/api/v1/action-items/{item.pk}/",
-                                                {"status": "done"}, format="json")  # fmt: skip
+    response = api_client(cast.responder).patch(
+        f"/api/v1/action-items/{item.pk}/", {"status": "done"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "done"
     factor = api_client(cast.responder).post(
         f"/api/v1/incidents/{incident.ref}/postmortem/factors/",
-        {"category": "process", "description": "late"}, format="json",
-    )  # fmt: skip
+        {"category": "process", "description": "late"},
+        format="json",
+    )
     assert factor.status_code == 409
 
 
@@ -89,10 +106,16 @@ def test_due_items_are_reminded_once_per_due_date(cast):
     incident = seeded_incident(cast)
     postmortem = postmortem_of(incident)
     today = date(2030, 5, 1)
-    due = records.add_action_item(postmortem, cast.responder, title="Rotate keys",
-                                  owner=cast.admin, due_date=today)  # fmt: skip
-    records.add_action_item(postmortem, cast.responder, title="Later", owner=cast.admin,
-                            due_date=today + timedelta(days=3))  # fmt: skip
+    due = records.add_action_item(
+        postmortem, cast.responder, title="Rotate keys", owner=cast.admin, due_date=today
+    )
+    records.add_action_item(
+        postmortem,
+        cast.responder,
+        title="Later",
+        owner=cast.admin,
+        due_date=today + timedelta(days=3),
+    )
     assert reminders.remind(today) == 1
     assert reminders.remind(today) == 0
     [message] = mail.outbox
