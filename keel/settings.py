@@ -239,6 +239,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TeamRoleEnum": "accounts.models.Role",
         "IncidentRoleEnum": "incidents.models.IncidentRole",
+        "StatusEnum": "incidents.models.Status",
+        "PostmortemStatusEnum": "incidents.postmortems.models.PostmortemStatus",
+        "ActionItemStatusEnum": "incidents.postmortems.models.ActionStatus",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

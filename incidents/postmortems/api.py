@@ -24,10 +24,16 @@ WRITE_ERRORS = {**ERRORS, 409: ConflictSerializer}
 
 
 class StaleSerializer(serializers.Serializer):
+    """A 409 on save: a stale version (with the current text to merge), or a published,
+    read-only postmortem (with `allowed`, empty)."""
+
     detail = serializers.CharField()
-    version = serializers.IntegerField(help_text="The current version.")
-    sections = serializers.DictField(child=serializers.CharField(), help_text="Current text.")
-    updated_by = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(required=False, help_text="The current version.")
+    sections = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="The current text."
+    )
+    updated_by = serializers.CharField(allow_null=True, required=False)
+    allowed = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
@@ -174,7 +180,7 @@ action_items = _nested(
 )  # fmt: skip
 action_items.__name__ = "action_items"
 comments = _nested(
-    s.CommentSerializer, lambda found: found.comments.select_related("author"),
+    s.PostmortemCommentSerializer, lambda found: found.comments.select_related("author"),
     lambda found, user, data: records.add_comment(found, user, **data),
     "Comment on a section.",
 )  # fmt: skip

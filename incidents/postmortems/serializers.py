@@ -151,7 +151,7 @@ class ActionItemSerializer(ModelSerializer):
         return data
 
 
-class CommentSerializer(ModelSerializer):
+class PostmortemCommentSerializer(ModelSerializer):
     author = serializers.EmailField(source="author.email", read_only=True, default=None)
     section = serializers.ChoiceField(choices=Section.choices)
     body = TextField(max_length=5000)
