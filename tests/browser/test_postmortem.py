@@ -4,6 +4,8 @@ underlines a blameful sentence with a suggestion."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import TestCase
 
@@ -133,3 +135,64 @@ def test_two_editors_save_the_same_section_and_nothing_is_lost(asgi_server, new_
 
     saved = Postmortem.objects.get(incident=incident).sections["summary"]
     assert saved == "Ana: the pool ran out of connections.\n\nThe certificate was not renewed."
+
+
+def test_resolve_write_review_publish_and_export_in_the_browser(asgi_server, new_page):
+    """The issue's "done when": after resolving an incident, a person writes and publishes
+    a postmortem with factors and action items, sees the checker flag a blameful sentence
+    with a suggestion, and exports it."""
+    team, (ana, tom) = team_with("ana@example.com", "tom@example.com")
+    Membership.objects.filter(user=tom).update(role=Role.ADMIN)
+    incident = lifecycle.declare(ana, title="Checkout errors", severity=Severity.SEV2, team=team)
+    lifecycle.add_note(incident, ana, "Pool at 100% since 09:02.")
+    page = new_page()
+    log_in(page, asgi_server, "ana@example.com")
+    page.goto(f"{asgi_server}/incidents/{incident.ref}/")
+    page.locator("#status-card select").select_option("resolved")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Change status").click()
+    page.reload()  # the draft is made after the change commits
+    page.locator("#postmortem-panel").get_by_role("link", name="Draft postmortem").click()
+
+    summary = page.get_by_label("Summary (Markdown)")
+    summary.fill("The on-call engineer forgot to scale the pool.")
+    mark = page.locator('[data-check-for="summary"] mark.finding')
+    mark.wait_for()
+    assert "Try:" in mark.get_attribute("title")
+    page.get_by_text("All changes saved (version 2).").wait_for()
+    summary.fill("The pool did not scale: its size is fixed in the config.")
+    page.locator('[data-check-for="summary"] .pm-annotated').wait_for(state="detached")
+    page.get_by_text("All changes saved (version 3).").wait_for()
+
+    page.get_by_text("Add a contributing factor").click()
+    page.get_by_label("Category").select_option("technical")
+    page.get_by_label("Description").fill("The pool size is fixed in the config.")
+    page.get_by_label("Evidence (event numbers)").fill("3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add factor").click()
+    page.get_by_text("Add an action item").click()
+    page.get_by_label("Title").fill("Size the pool from traffic")
+    page.get_by_label("Owner (email)").fill("tom@example.com")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add action item").click()
+    page.get_by_label("Reviewers (emails)").fill("tom@example.com")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Request review").click()
+
+    reviewer = new_page()
+    log_in(reviewer, asgi_server, "tom@example.com")
+    reviewer.goto(f"{asgi_server}/incidents/{incident.ref}/postmortem/")
+    with reviewer.expect_navigation():
+        reviewer.get_by_role("button", name="Approve version 3").click()
+
+    page.reload()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published", exact=True).first.wait_for()
+    assert page.locator("textarea").count() == 0  # read-only now
+    assert page.locator("#factors").get_by_text("The pool size is fixed").is_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download Markdown").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "The pool did not scale" in text
+    assert "| Size the pool from traffic | tom@example.com |" in text
