@@ -57,7 +57,9 @@ def key_times(incident: Incident) -> str:
     for label, name in KEY_TIMES:
         moment = getattr(incident, name)
         since = moment - previous if moment and previous else None
-        rows.append(f"| {label} | {_when(moment)} | {duration(since) if since else ''} |")
+        rows.append(
+            f"| {label} | {_when(moment)} | {duration(since) if since is not None else ''} |"
+        )
         previous = moment or previous
     lines = [
         "\n".join(rows),
@@ -92,14 +94,14 @@ def _describe(event: TimelineEvent) -> str:
     return f"{who} ({event.get_kind_display().lower()}): {body}" if body else who
 
 
-def timeline(events: Iterable[TimelineEvent], highlighted: set[int]) -> str:
+def timeline(events: Iterable[TimelineEvent], highlighted: set[int], url: str = "") -> str:
     """The events highlighted in the room plus every declaration, status and severity
     change, in the order they happened."""
     wanted = (EventKind.DECLARED, EventKind.STATUS, EventKind.SEVERITY)
     chosen = [e for e in events if e.pk in highlighted or e.kind in wanted]
     chosen.sort(key=lambda e: (e.occurred_at, e.seq))
     return "\n".join(
-        f"- **{e.occurred_at.strftime('%H:%M')}** {_describe(e)} ([#{e.seq}](#event-{e.seq}))"
+        f"- **{e.occurred_at.strftime('%H:%M')}** {_describe(e)} ([#{e.seq}]({url}#event-{e.seq}))"
         for e in chosen
     )
 
@@ -136,7 +138,7 @@ def prefill(
             "### Alerts and pages",
             signals(events),
             "### Timeline",
-            timeline(events, highlighted) or "- (no events)",
+            timeline(events, highlighted, incident.get_absolute_url()) or "- (no events)",
             text.get(Section.TIMELINE, ""),
         ]
     ).strip()

@@ -3,10 +3,13 @@ pre-filled from the seeded timeline."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from django.test import TestCase
 
 from incidents import lifecycle
-from incidents.models import Severity, TimelineEvent
+from incidents.models import Incident, Severity, TimelineEvent
+from incidents.postmortems.draft import key_times
 from incidents.postmortems.models import Postmortem
 
 from ..helpers import api_client, declare
@@ -81,3 +84,20 @@ def test_the_checker_runs_on_timeline_notes(cast, client):
     page = client.get(incident.get_absolute_url()).content.decode()
     assert page.count('class="note-findings') == 1
     assert ">careless</span>" in page
+
+
+def test_key_times_show_every_duration_even_a_zero_one():
+    moment = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    incident = Incident(
+        number=7,
+        title="t",
+        impact_started_at=moment - timedelta(minutes=65),
+        detected_at=moment,
+        acknowledged_at=moment,
+        mitigated_at=moment + timedelta(seconds=40),
+    )
+    table = key_times(incident)
+    assert "| Detected | 2030-01-01 09:00 UTC | 1 h 05 min |" in table
+    assert "| Acknowledged | 2030-01-01 09:00 UTC | 0 s |" in table
+    assert "| Mitigated | 2030-01-01 09:00 UTC | 40 s |" in table
+    assert "| Resolved | — |  |" in table
