@@ -10,7 +10,7 @@ from django.test import TestCase
 from incidents import lifecycle
 from incidents.models import Incident, Severity, TimelineEvent
 from incidents.postmortems.draft import key_times
-from incidents.postmortems.models import Postmortem
+from incidents.postmortems.models import Postmortem, SectionTemplate
 
 from ..helpers import api_client, declare
 from .helpers import postmortem_of, seeded_incident
@@ -101,3 +101,21 @@ def test_key_times_show_every_duration_even_a_zero_one():
     assert "| Acknowledged | 2030-01-01 09:00 UTC | 0 s |" in table
     assert "| Mitigated | 2030-01-01 09:00 UTC | 40 s |" in table
     assert "| Resolved | — |  |" in table
+
+
+def test_resolving_again_after_a_reopen_keeps_the_one_postmortem(cast):
+    incident = seeded_incident(cast)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        lifecycle.reopen(incident, cast.responder)
+        lifecycle.resolve(incident, cast.responder)
+    assert Postmortem.objects.filter(incident=incident).count() == 1
+    created = TimelineEvent.objects.filter(incident=incident, body="Postmortem draft created.")
+    assert created.count() == 1
+
+
+def test_admins_set_the_starting_text_of_a_section(cast):
+    SectionTemplate.objects.create(section="lessons", text="What surprised us?")
+    incident = seeded_incident(cast)
+    sections = postmortem_of(incident).sections
+    assert sections["lessons"] == "What surprised us?"
+    assert sections["went_well"].startswith("_What helped")
