@@ -318,6 +318,6 @@ def highlight(incident: Incident, actor: User, seq: Any) -> EventHighlight:
     mark, created = EventHighlight.objects.get_or_create(event=event, defaults={"by": actor})
     if created:
         lifecycle.record(incident, actor, EventKind.POSTMORTEM,
-                         f"Highlighted event #{seq} for the postmortem.",
+                         f"Highlighted [event #{seq}](#event-{seq}) for the postmortem.",
                          {"highlight": seq})  # fmt: skip
     return mark

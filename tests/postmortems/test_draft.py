@@ -73,7 +73,8 @@ def test_highlighting_from_the_room_records_a_live_event(cast, client):
     assert (last.kind, last.data) == ("postmortem", {"highlight": note.seq})
     page = client.get(incident.get_absolute_url()).content.decode()
     assert "Highlight for postmortem" in page
-    assert f"Highlighted event #{note.seq} for the postmortem." in page
+    assert f'Highlighted <a href="#event-{note.seq}"' in page
+    assert "Highlighted for the postmortem" in page  # the event itself, marked
 
 
 def test_the_checker_runs_on_timeline_notes(cast, client):

@@ -7,7 +7,7 @@ from django import template
 from accounts.permissions import can_edit
 
 from .. import blameless, workflow
-from ..models import ActionStatus, Postmortem
+from ..models import ActionStatus, EventHighlight, Postmortem
 
 register = template.Library()
 
@@ -45,3 +45,18 @@ def note_findings(event, incident) -> dict:
         incident._blameless_context = cached
     people, extra = cached
     return {"findings": blameless.check(event.body, people, extra)}
+
+
+@register.simple_tag
+def is_highlighted(event, incident) -> bool:
+    """Was this event highlighted for the postmortem? One query per page (kept on the
+    incident object)."""
+    seqs = getattr(incident, "_highlighted_seqs", None)
+    if seqs is None:
+        seqs = set(
+            EventHighlight.objects.filter(event__incident_id=incident.pk).values_list(
+                "event__seq", flat=True
+            )
+        )
+        incident._highlighted_seqs = seqs
+    return event.seq in seqs
