@@ -230,3 +230,25 @@ def get_schedule_for(user: User | AnonymousUser, schedule_id: Any, *, edit: bool
             "responder."
         )
     return schedule
+
+
+# --- Postmortems ---------------------------------------------------------------------------
+# Responders write a postmortem while it is a draft or in review; a requested reviewer or a
+# team admin approves it; once published it is read-only for everyone.
+
+
+def can_write_postmortem(user: User | AnonymousUser, incident: Any, published: bool) -> bool:
+    return not published and can_edit(user, incident)
+
+
+def may_review_postmortem(user: User | AnonymousUser, incident: Any) -> bool:
+    """May the user be asked to review (they must be able to work on the incident)?"""
+    return can_edit(user, incident)
+
+
+def can_approve_postmortem(
+    user: User | AnonymousUser, incident: Any, requested_reviewer_ids: set[int]
+) -> bool:
+    if not can_edit(user, incident):
+        return False
+    return user.pk in requested_reviewer_ids or is_incident_admin(user, incident)

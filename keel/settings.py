@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.chat",
     "incidents.oncall",
+    "incidents.postmortems",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,11 @@ CELERY_TASK_ROUTES: dict = {}
 # Chat has its own queue: a slow chat workspace never delays pages.
 CELERY_TASK_ROUTES["chat.*"] = {"queue": "chat"}
 CELERY_BEAT_SCHEDULE["chat-sweep"] = {"task": "chat.sweep", "schedule": 60.0}
+# Until paging's beat reminders land: action items due today, once per due date.
+CELERY_BEAT_SCHEDULE["postmortems-due-reminders"] = {
+    "task": "incidents.postmortems.tasks.remind_due_action_items",
+    "schedule": 15 * 60,
+}
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -265,6 +271,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TeamRoleEnum": "accounts.models.Role",
         "IncidentRoleEnum": "incidents.models.IncidentRole",
+        "StatusEnum": "incidents.models.Status",
+        "PostmortemStatusEnum": "incidents.postmortems.models.PostmortemStatus",
+        "ActionItemStatusEnum": "incidents.postmortems.models.ActionStatus",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -28,10 +28,12 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", include("incidents.postmortems.api_urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("", include("incidents.chat.urls")),
     path("", include("incidents.oncall.urls")),
+    path("", include("incidents.postmortems.urls")),
     path("", include("incidents.urls")),
 ]

@@ -60,6 +60,8 @@ class Endpoint:
     # Reads: text that the people in `sees` find in the answer, and nobody else.
     shows: Callable[[SimpleNamespace], str] | None = None
     sees: frozenset[str] | None = None  # default: everyone whose status code is < 400
+    # A POST that only reads (a check, a preview): nothing changes, for anyone.
+    read_only: bool = False
 
 
 def setup(cast: Cast, status: str) -> SimpleNamespace:
@@ -989,3 +991,8 @@ ENDPOINTS: list[Endpoint] = [
         effect=status_is(Status.RESOLVED),
     ),
 ]
+
+# Capability apps keep their rows beside their tests; they build on the names above.
+from .postmortems.authz_rows import ENDPOINTS as POSTMORTEM_ENDPOINTS  # noqa: E402
+
+ENDPOINTS += POSTMORTEM_ENDPOINTS

@@ -31,6 +31,7 @@ from incidents.oncall.models import (
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
 from .helpers import api_client, declare
+from .postmortems.authz_rows import snapshot_rows as postmortem_snapshot
 
 CASES = [(e, who) for e in ENDPOINTS for who in PEOPLE]
 # Routes served by libraries with their own access rules, not by Keel's code.
@@ -59,6 +60,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "chat_threads": list(ChatThread.objects.order_by("pk").values()),
         "chat_links": list(LinkedChannel.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
+        **postmortem_snapshot(),
         "people": list(
             User.objects.order_by("pk").values(
                 "pk", "email", "display_name", "time_zone", "password", "is_active", "is_staff"
@@ -104,7 +106,9 @@ def test_endpoint_answers_each_person_as_the_table_says(cast, endpoint, who):
         assert response["WWW-Authenticate"].startswith("Bearer")
     if response.status_code == 302 and who == "anonymous" and endpoint.name != "home":
         assert response["Location"].startswith("/accounts/login/")
-    if endpoint.method != "get":
+    if endpoint.read_only:
+        assert snapshot() == before, f"{who}'s read-only request changed something"
+    elif endpoint.method != "get":
         if allowed:
             assert endpoint.effect(ctx), f"{who} was allowed, but the change did not happen"
         else:
@@ -120,7 +124,9 @@ def test_endpoint_answers_each_person_as_the_table_says(cast, endpoint, who):
 
 
 def test_every_write_row_names_its_effect():
-    missing = [e.name for e in ENDPOINTS if e.method != "get" and e.effect is None]
+    missing = [
+        e.name for e in ENDPOINTS if e.method != "get" and e.effect is None and not e.read_only
+    ]
     assert not missing, f"write rows without an effect: {missing}"
 
 

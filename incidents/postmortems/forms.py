@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import User
+
+from .models import ActionItem, ActionStatus, Factor, FactorCategory, Priority, Section
+
+
+class FactorForm(forms.ModelForm):
+    evidence = forms.CharField(
+        required=False, max_length=500, label="Evidence (event numbers)",
+        help_text="Timeline events that show it, e.g. 4, 9, 12.",
+    )  # fmt: skip
+
+    class Meta:
+        model = Factor
+        fields = ["category", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_evidence(self) -> list[int]:
+        raw = self.cleaned_data["evidence"].replace("#", " ").replace(",", " ").split()
+        try:
+            seqs = [int(part) for part in raw]
+        except ValueError:
+            raise forms.ValidationError("Give event numbers separated by commas.") from None
+        if any(seq < 1 or seq > 2**31 - 1 for seq in seqs):
+            raise forms.ValidationError("Event numbers start at 1.")
+        return seqs
+
+
+class ActionItemForm(forms.ModelForm):
+    owner = forms.EmailField(required=False, label="Owner (email)")
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    link = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = ActionItem
+        fields = ["title", "priority", "link", "factors"]
+
+    def __init__(self, *args, postmortem=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        factors = postmortem.factors.all() if postmortem is not None else Factor.objects.none()
+        self.fields["factors"].queryset = factors
+        self.fields["factors"].required = False
+        self.fields["factors"].label = "Addresses factors"
+
+    def clean_owner(self) -> User | None:
+        email = self.cleaned_data["owner"]
+        if not email:
+            return None
+        owner = User.objects.filter(email__iexact=email, is_active=True).first()
+        if owner is None:
+            raise forms.ValidationError(f"No one has the email {email}.")
+        return owner
+
+
+class ActionStatusForm(forms.Form):
+    item = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=ActionStatus.choices)
+
+
+class CommentForm(forms.Form):
+    section = forms.ChoiceField(choices=Section.choices, widget=forms.HiddenInput)
+    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+                           label="Comment")  # fmt: skip
+
+
+class ReviewForm(forms.Form):
+    reviewers = forms.CharField(
+        max_length=1000, label="Reviewers (emails)", help_text="Separated by commas."
+    )
+
+    def clean_reviewers(self) -> list[User]:
+        emails = [e.strip() for e in self.cleaned_data["reviewers"].split(",") if e.strip()]
+        people = []
+        for email in emails[:20]:
+            user = User.objects.filter(email__iexact=email, is_active=True).first()
+            if user is None:
+                raise forms.ValidationError(f"No one has the email {email}.")
+            people.append(user)
+        if not people:
+            raise forms.ValidationError("Name at least one reviewer.")
+        return people
+
+
+class ApproveForm(forms.Form):
+    findings_reviewed = forms.BooleanField(
+        required=False,
+        label="Reviewed: I read the checker's open findings and accept the text as it stands",
+    )
+
+
+class PublishForm(forms.Form):
+    anonymise = forms.BooleanField(
+        required=False, label="Anonymise: replace names and emails with role labels"
+    )
+
+
+class FactorFilterForm(forms.Form):
+    category = forms.ChoiceField(choices=[("", "All categories"), *FactorCategory.choices],
+                                 required=False)  # fmt: skip
+    service = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+PRIORITIES = Priority.choices
