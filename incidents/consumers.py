@@ -25,6 +25,7 @@ Close codes (the page stops reconnecting on 4403; README, "The live room's proto
 - 4403  access ended (logged out, password changed, deactivated, no longer allowed to see
         the incident); also when a replay finds access gone
 - 4429  too many messages: more hellos, pings or frames than the limits below allow
+- 1009  (from uvicorn, before Keel sees it) a frame over the Procfile's --ws-max-size
 
 A socket closed for misbehaving is logged in one line (no traceback).
 """

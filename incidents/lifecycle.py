@@ -232,9 +232,11 @@ def _labels(value: Any) -> dict[str, str]:
 
 
 def _narrowed_access(incident: Incident) -> None:
-    """Someone may have lost sight of the incident: live sockets must re-check (the
-    live room carries access_version in its pushes)."""
-    incident.access_version += 1
+    """Someone may have lost sight of the incident: its live sockets must re-check (the
+    live room carries access_version in its pushes). Everyone signed in sees a public
+    incident, so only a private one (or one just made private) narrows."""
+    if incident.private:
+        incident.access_version += 1
 
 
 def _refuse(incident: Incident, what: str) -> Conflict:
