@@ -194,12 +194,11 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
     # --- Replay: frames are handled one at a time, so one replay is in flight at most -----
 
     async def replay(self, after: int) -> None:
-        incident = await database_sync_to_async(self._verified_incident)()
-        if incident is None:
-            await self.end_access()
-            return
         while True:
-            batch = await database_sync_to_async(self._rendered_events)(incident, after)
+            batch = await database_sync_to_async(self._verified_batch)(after)
+            if batch is None:  # access ended, perhaps while a long replay was streaming
+                await self.end_access()
+                return
             for payload in batch:
                 await self.send_json({"type": "event", "event": payload})
             if batch:
@@ -213,7 +212,12 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
             {"type": "presence", "users": await presence.present(self.incident.pk)}
         )
 
-    def _rendered_events(self, incident: Incident, after: int) -> list[dict]:
+    def _verified_batch(self, after: int) -> list[dict] | None:
+        """The next events after `after`, rendered; None if access has ended. Access is
+        checked for every batch (a few queries beside rendering hundreds of events)."""
+        incident = self._verified_incident()
+        if incident is None:
+            return None
         return [event_payload(e, incident) for e in events_after(incident, after, REPLAY_BATCH)]
 
     def _state(self) -> dict:

@@ -45,6 +45,7 @@ async def replies_until_closed(communicator) -> tuple[list[str], int]:
     while True:
         output = await communicator.receive_output(timeout=TIMEOUT)
         if output["type"] == "websocket.close":
+            await communicator.disconnect()  # the browser acknowledges; the consumer ends
             return kinds, output["code"]
         kinds.append(json.loads(output["text"])["type"])
 

@@ -80,6 +80,7 @@ async def assert_later_notes_stay_away(incident: Incident, closed, witness, acto
         if message["type"] == "event" and message["event"]["body"] == "After access ended":
             break
     assert await closed.receive_nothing(timeout=0.5)
+    await closed.disconnect()
     await witness.disconnect()
 
 
