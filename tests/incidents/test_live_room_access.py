@@ -8,8 +8,6 @@ who still may look, but never the closed socket."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
@@ -258,4 +256,3 @@ async def test_a_room_opened_after_access_ended_is_refused(cast):
     communicator = await open_room(incident, browser)
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert not connected
-    await asyncio.sleep(0)
