@@ -11,6 +11,7 @@ from accounts.models import Membership, Role, Team
 from incidents import lifecycle
 
 from ..helpers import make_user
+from ..servers import AsgiServer, shared_database_url
 from .test_incident_flow import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -81,3 +82,29 @@ def test_logging_out_in_another_tab_stops_the_room(asgi_server, new_page):
     other_tab.get_by_label("Password").wait_for()
 
     assert_room_stopped(page, witness)
+
+
+def test_access_that_ended_while_the_connection_was_down(new_page, transactional_db):
+    """The server refuses the reconnect; the page finds out why over HTTP and stops,
+    rather than saying "Reconnecting…" for ever."""
+    server = AsgiServer(shared_database_url()).start()
+    try:
+        team = Team.objects.create(name="Ops", slug="ops")
+        ana, ben = make_user("ana@example.com"), make_user("ben@example.com")
+        Membership.objects.create(team=team, user=ana, role=Role.ADMIN)
+        Membership.objects.create(team=team, user=ben, role=Role.VIEWER)
+        incident = lifecycle.declare(ana, title="Payroll export leaked", team=team, private=True)
+        page = new_page()
+        log_in(page, server.url, "ben@example.com")
+        open_room(page, server.url, incident.ref)
+
+        server.stop()
+        page.locator('#live-status[data-state="reconnecting"]').wait_for()
+        in_a_thread(lambda: Membership.objects.get(user=ben).delete())
+        server.start()
+
+        page.locator('#live-status[data-state="ended"]').wait_for(timeout=30_000)
+        assert page.locator("#live-status").inner_text() == "Access ended"
+        assert page.get_by_role("link", name="Reload").is_visible()
+    finally:
+        server.stop()
