@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import (
+            access,  # noqa: F401  (tells live connections when access may have ended)
+            schema,  # noqa: F401  (registers the OpenAPI auth extension)
+        )

@@ -10,17 +10,22 @@ Views, the API, the live room and chat commands all ask these helpers. The rules
 - A private incident is seen only by its team's members, the people given a role on it,
   and staff. To everyone else it does not exist (404, not 403, so refs do not leak).
 - Anyone with a role on an incident may work on it as a responder.
+- A long-lived connection (the live room) keeps its access only while the session it
+  was opened with still signs the person in (not logged out, password unchanged).
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.crypto import constant_time_compare
 
 from .models import Membership, Role
 
@@ -252,3 +257,22 @@ def can_approve_postmortem(
     if not can_edit(user, incident):
         return False
     return user.pk in requested_reviewer_ids or is_incident_admin(user, incident)
+
+
+def session_signs_in(user: User | None, session_key: str | None) -> bool:
+    """Does the stored session `session_key` still sign `user` in?
+
+    The same test Django's get_user() makes on every request, read afresh from the
+    session store: False once the person logged out (the session is gone), or changed
+    their password (the session's auth hash no longer matches), or was deactivated.
+    """
+    if user is None or not user.is_active or not session_key:
+        return False
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if str(session.get(SESSION_KEY)) != str(user.pk):
+        return False
+    if session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    stored = session.get(HASH_SESSION_KEY) or ""
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return bool(stored) and any(constant_time_compare(stored, h) for h in hashes)

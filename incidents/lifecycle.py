@@ -243,6 +243,14 @@ def _labels(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _narrowed_access(incident: Incident) -> None:
+    """Someone may have lost sight of the incident: its live sockets must re-check (the
+    live room carries access_version in its pushes). Everyone signed in sees a public
+    incident, so only a private one (or one just made private) narrows."""
+    if incident.private:
+        incident.access_version += 1
+
+
 def _refuse(incident: Incident, what: str) -> Conflict:
     allowed = ALLOWED_MOVES[incident.status]
     moves = ", ".join(allowed) if allowed else "nothing (it is final)"
@@ -393,6 +401,7 @@ def update(
                 raise PermissionDenied("Only a team admin may change who can see an incident.")
             changed["private"] = {"from": incident.private, "to": bool(private)}
             incident.private = bool(private)
+            _narrowed_access(incident)
         if impact_started_at is not None and impact_started_at != incident.impact_started_at:
             _when(impact_started_at, "impact_started_at", incident.created_at)
             changed["impact_started_at"] = {
@@ -524,6 +533,7 @@ def _assign(w: _Writer, incident: Incident, role: str, user: User) -> None:
         data["replaced"] = previous.user.email
         data["replaced_name"] = previous.user.name
         previous.delete()
+        _narrowed_access(incident)
     RoleAssignment.objects.create(incident=incident, role=role, user=user, assigned_by=w.actor)
     w.event(incident, EventKind.ROLE, "", data)
 
@@ -546,6 +556,7 @@ def unassign_role(incident: Incident, actor: User | None, role: str, user: User)
         deleted, _ = RoleAssignment.objects.filter(incident=incident, role=role, user=user).delete()
         if not deleted:
             raise Conflict(f"{user.email} is not {IncidentRole(role).label} on {incident.ref}.")
+        _narrowed_access(incident)
         data = {"role": role, "user": user.email, "user_name": user.name, "action": "removed"}
         w.event(incident, EventKind.ROLE, "", data)
     return incident

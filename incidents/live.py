@@ -22,6 +22,14 @@ def room_group(incident_id: int) -> str:
     return f"incident-{incident_id}"
 
 
+def mark_access(message: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Carry the incident's access version: a socket that last verified its person's
+    access at an older version re-checks before it forwards this (incidents/consumers.py).
+    """
+    message["access"] = incident.access_version
+    return message
+
+
 def event_payload(event: TimelineEvent, incident: Incident) -> dict[str, Any]:
     return {**event_data(event), "html": event_fragment(event, incident)}
 
@@ -52,6 +60,8 @@ def broadcast_change(change: Change) -> None:
     struck = [e.data["seq"] for e in events if e.kind == EventKind.STRIKE]
     for note in incident.events.filter(seq__in=struck).select_related("author", "struck_by"):
         messages.append({"type": "room.event_update", "event": event_payload(note, incident)})
+    for message in messages:
+        mark_access(message, incident)
     async_to_sync(_send_all)(room_group(incident.pk), messages, incident)
 
 
@@ -61,4 +71,6 @@ async def _send_all(group: str, messages: list[dict], incident: Incident) -> Non
         await layer.group_send(group, message)
     # The events go out first; the incident's new state (more to render) follows.
     state = await sync_to_async(incident_payload)(incident)
-    await layer.group_send(group, {"type": "room.incident", "incident": state})
+    await layer.group_send(
+        group, mark_access({"type": "room.incident", "incident": state}, incident)
+    )

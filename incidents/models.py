@@ -140,6 +140,10 @@ class Incident(models.Model):
 
     # The seq of the newest timeline event; lifecycle bumps it under a row lock.
     last_seq = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped by lifecycle whenever a change may take someone's access away (made private,
+    # a role removed or handed over). The live room carries it in every push; a socket
+    # verified at an older version re-checks before forwarding (incidents/consumers.py).
+    access_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 

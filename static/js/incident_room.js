@@ -5,7 +5,11 @@
 // incident's state after each change, and who else is here. Writes still go over HTTP
 // (the page's forms); the socket only listens. On a dropped connection it shows
 // "Reconnecting…", retries with backoff, and the next hello fills the gap: events are
-// placed in the order they happened and never shown twice.
+// placed in the order they happened and never shown twice. When the person's access ends
+// (signed out, removed from the team or the incident, made private …) the server says
+// "access_ended" and closes with 4403: the page then shows "Access ended" with a way to
+// reload or sign in, and stops reconnecting. A reconnect the server refuses is checked the
+// same way, over HTTP.
 (function () {
   "use strict";
 
@@ -31,10 +35,47 @@
   let attempts = 0;
   let heartbeat = null;
   let closing = false;
+  let ended = false;
+  const ACCESS_ENDED = 4403;
 
   function setStatus(state, text) {
     status.dataset.state = state;
     status.textContent = text;
+  }
+
+  // The room has stopped for good: say so, and offer the way back in.
+  function endAccess(detail) {
+    if (ended) return;
+    ended = true;
+    clearInterval(heartbeat);
+    if (socket) socket.close();
+    setStatus("ended", "Access ended");
+    status.title = detail;
+    const note = document.createElement("span");
+    note.className = "live-ended";
+    note.id = "live-ended";
+    const reload = document.createElement("a");
+    reload.href = location.pathname;
+    reload.textContent = "Reload";
+    const signIn = document.createElement("a");
+    signIn.href = "/accounts/login/?next=" + encodeURIComponent(location.pathname);
+    signIn.textContent = "sign in";
+    note.append(`${detail} `, reload, " or ", signIn, ".");
+    status.after(note);
+  }
+
+  // A connection the server refused before opening: is the page itself still ours to
+  // see? A 404 or a redirect to the login page means access ended; anything else
+  // (a server restarting) is worth another try.
+  async function stillAllowed() {
+    try {
+      const response = await fetch(location.pathname, {
+        method: "HEAD", credentials: "same-origin", redirect: "manual", cache: "no-store",
+      });
+      return !(response.type === "opaqueredirect" || [401, 403, 404].includes(response.status));
+    } catch (error) {
+      return true;
+    }
   }
 
   function fromHTML(html) {
@@ -201,12 +242,16 @@
     },
     presence: (message) => showPresence(message.users),
     error: (message) => console.warn("incident room:", message.detail),
+    access_ended: (message) => endAccess(message.detail),
   };
 
   function connect() {
+    if (ended) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws/incidents/${encodeURIComponent(ref)}/`);
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
       attempts = 0;
       socket.send(JSON.stringify({ type: "hello", after: lastSeq }));
       heartbeat = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), HEARTBEAT_MS);
@@ -216,14 +261,22 @@
       const handle = handlers[data.type];
       if (handle) handle(data);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", async (event) => {
       clearInterval(heartbeat);
-      if (closing) return;
+      if (closing || ended) return;
+      if (event.code === ACCESS_ENDED) {
+        endAccess("You can no longer see this incident here.");
+        return;
+      }
+      setStatus("reconnecting", "Reconnecting…");
+      if (!opened && !(await stillAllowed())) {
+        endAccess("You can no longer see this incident here.");
+        return;
+      }
       // Back off 0.5 s, 1 s, 2 s … up to 15 s, with jitter so a restarted server is not
       // hit by every browser at the same instant.
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempts) * (0.75 + Math.random() / 2);
       attempts += 1;
-      setStatus("reconnecting", "Reconnecting…");
       setTimeout(connect, delay);
     });
   }

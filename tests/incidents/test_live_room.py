@@ -19,6 +19,7 @@ from ..helpers import declare
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 TIMEOUT = 5
 
 
@@ -30,7 +31,7 @@ def session_cookie(user) -> bytes:
 
 @sync_to_async
 def room(incident: Incident | str, user=None, origin=ORIGIN) -> WebsocketCommunicator:
-    headers = [origin]
+    headers = [HOST, origin]
     if user is not None:
         headers.append((b"cookie", session_cookie(user)))
     ref = incident if isinstance(incident, str) else incident.ref
@@ -65,11 +66,91 @@ async def test_people_who_may_not_see_the_incident_are_refused_before_accept(cas
     assert not connected
 
 
-async def test_a_foreign_origin_is_refused(cast):
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",  # another host
+        "http://localhost:1234",  # another port on this host: another program
+        "https://localhost",  # another scheme
+        "http://localhost.evil.example",
+        "null",
+    ],
+)
+async def test_a_foreign_origin_is_refused(cast, origin):
     incident = await sync_to_async(declare)(cast)
-    communicator = await room(incident, cast.responder, origin=(b"origin", b"https://evil.example"))
+    communicator = await room(incident, cast.responder, origin=(b"origin", origin.encode()))
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert not connected
+
+
+async def test_a_socket_without_origin_is_refused(cast):
+    incident = await sync_to_async(declare)(cast)
+    communicator = WebsocketCommunicator(
+        application, f"/ws/incidents/{incident.ref}/", headers=[HOST]
+    )
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert not connected
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "scheme"),
+    [
+        ("localhost", "http://localhost", "ws"),
+        ("localhost:8000", "http://localhost:8000", "ws"),
+        ("127.0.0.1:8443", "https://127.0.0.1:8443", "wss"),
+    ],
+)
+async def test_the_sites_own_origin_is_accepted(cast, host, origin, scheme):
+    incident = await sync_to_async(declare)(cast)
+    cookie = await sync_to_async(session_cookie)(cast.responder)
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/incidents/{incident.ref}/",
+        headers=[(b"host", host.encode()), (b"origin", origin.encode()), (b"cookie", cookie)],
+    )
+    communicator.scope["scheme"] = scheme
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert connected
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "scheme"),
+    [
+        ("localhost:8000", "http://localhost:8001", "ws"),  # the port differs
+        ("localhost:8000", "http://localhost", "ws"),
+        ("localhost", "https://localhost", "ws"),  # plain ws from an https page's origin
+        ("localhost", "http://localhost", "wss"),  # an http page on a wss socket
+        ("evil.example", "http://evil.example", "ws"),  # a Host not in ALLOWED_HOSTS
+    ],
+)
+async def test_an_origin_that_differs_in_scheme_host_or_port_is_refused(cast, host, origin, scheme):
+    incident = await sync_to_async(declare)(cast)
+    cookie = await sync_to_async(session_cookie)(cast.responder)
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/incidents/{incident.ref}/",
+        headers=[(b"host", host.encode()), (b"origin", origin.encode()), (b"cookie", cookie)],
+    )
+    communicator.scope["scheme"] = scheme
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert not connected
+
+
+async def test_csrf_trusted_origins_are_accepted(cast, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://keel.example.com", "https://*.ops.example"]
+    incident = await sync_to_async(declare)(cast)
+    for origin, expected in [
+        ("https://keel.example.com", True),
+        ("https://status.ops.example", True),
+        ("http://status.ops.example", False),
+        ("https://keel.example.com:444", False),
+    ]:
+        communicator = await room(incident, cast.responder, origin=(b"origin", origin.encode()))
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected is expected, origin
+        if connected:
+            await communicator.disconnect()
 
 
 async def test_an_unknown_incident_is_refused(cast):
