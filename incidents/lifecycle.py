@@ -577,3 +577,23 @@ def strike_note(
         note.struck_by = actor
         note.save(update_fields=["struck_at", "struck_by"])
         return w.event(incident, EventKind.STRIKE, reason, {"seq": seq, "reason": reason})
+
+
+# --- Capabilities' own events ------------------------------------------------------------
+
+
+def record(
+    incident: Incident,
+    actor: User | None,
+    kind: str,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    """Append an event a capability reports (an alert fired, repeated or resolved; a page
+    went out) without changing anything else about the incident. `kind` is one of
+    EventKind's values; `data` says what the capability needs to render it."""
+    kind = _choice(kind, EventKind, "kind")
+    body = _text(body, "body", MAX_NOTE, required=False)
+    with _writing(actor) as w:
+        incident = w.lock(incident)
+        return w.event(incident, kind, body, data)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team
@@ -270,4 +270,17 @@ def service_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "can_add": can_act_for_team(request.user, None, Role.RESPONDER),
         },
+    )
+
+
+@login_required
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One service: its open incidents here; capability apps add their panels (alerts,
+    integrations, maintenance) through the template."""
+    service = get_object_or_404(Service.objects.select_related("team"), pk=pk)
+    incidents = Incident.objects.visible_to(request.user).open().filter(services=service)
+    return render(
+        request,
+        "services/detail.html",
+        {"service": service, "incidents": incidents.for_list()[:20]},
     )

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "incidents",
+    "incidents.alerts",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- Inbound alerts (incidents/alerts): requests a minute per integration (429 beyond), and
+# how often repeats of one alert are mentioned on the incident's timeline.
+ALERTS_RATE_LIMIT_PER_MINUTE = env.int("ALERTS_RATE_LIMIT_PER_MINUTE", default=6000)
+ALERTS_REPEAT_WINDOW = env.int("ALERTS_REPEAT_WINDOW", default=300)
+
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -232,6 +238,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TeamRoleEnum": "accounts.models.Role",
         "IncidentRoleEnum": "incidents.models.IncidentRole",
+        "SeverityEnum": "incidents.models.Severity",
+        "IntegrationKindEnum": "incidents.alerts.models.Kind",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

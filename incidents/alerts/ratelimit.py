@@ -1,0 +1,34 @@
+"""A per-integration rate limit in the shared cache (Redis), so every web process counts
+together. It fails open: when Redis is down, alerts are still taken (the database is the
+record; dropping alerts to protect a cache would be the wrong way round)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger(__name__)
+
+
+def limit_per_minute() -> int:
+    return getattr(settings, "ALERTS_RATE_LIMIT_PER_MINUTE", 6000)
+
+
+def retry_after(integration_id: int) -> int | None:
+    """Count one request; None if it is within the limit, else seconds until the next
+    minute's window opens."""
+    now = time.time()
+    window = int(now // 60)
+    key = f"alerts:rate:{integration_id}:{window}"
+    try:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # any Redis failure: let the alert through
+        log.warning("rate limit skipped for integration %s: cache unavailable", integration_id)
+        return None
+    if count <= limit_per_minute():
+        return None
+    return max(1, int((window + 1) * 60 - now) + 1)
