@@ -22,6 +22,7 @@ from accounts.models import ApiToken, User
 from incidents import lifecycle
 from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
 
+from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
 
 PEOPLE = ["anonymous", "viewer", "responder", "admin", "outsider"]
@@ -591,3 +592,6 @@ ENDPOINTS: list[Endpoint] = [
         page=True,
     ),
 ]
+
+# Capability apps' rows.
+ENDPOINTS += alert_rows(Endpoint, globals())

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from accounts.models import ApiToken, Membership, Team, User
 from incidents import views as pages
+from incidents.alerts.models import Alert, Integration, MaintenanceWindow
 from incidents.models import Incident, RefCounter, RoleAssignment, Service, TimelineEvent
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
@@ -34,6 +35,9 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "counters": list(RefCounter.objects.order_by("pk").values()),
         "teams": list(Team.objects.order_by("pk").values()),
         "memberships": list(Membership.objects.order_by("pk").values()),
+        "integrations": list(Integration.objects.order_by("pk").values()),
+        "alerts": list(Alert.objects.order_by("pk").values()),
+        "maintenance": list(MaintenanceWindow.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         "people": list(
             User.objects.order_by("pk").values(
