@@ -5,16 +5,46 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.permissions import can_manage_service_alerts
-from incidents.api.serializers import ServiceRefField
+from incidents.api.serializers import ServiceRefField as _ServiceRefField
 from incidents.models import Severity
 
 from .models import Integration, Kind, MaintenanceWindow
 
 MAX_SEVERITY_MAP = 50
 MAX_MAINTENANCE = timedelta(days=90)
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class ServiceRefField(_ServiceRefField):
+    """A service by id or name; answers carry its id."""
+
+
+@extend_schema_field(
+    {"type": "object", "additionalProperties": {"type": "string", "enum": Severity.values}}
+)
+class SeverityMapField(serializers.Field):
+    """{"sender's word": "SEV1".."SEV4"}; one flat list of messages when wrong."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Give an object of words to SEV1..SEV4.")
+        if len(data) > MAX_SEVERITY_MAP:
+            raise serializers.ValidationError(f"At most {MAX_SEVERITY_MAP} entries.")
+        for word, severity in data.items():
+            if not word or len(word) > 50:
+                raise serializers.ValidationError("Words are 1 to 50 characters long.")
+            if severity not in Severity.values:
+                raise serializers.ValidationError(
+                    f"{word!r} maps to {severity!r}; use one of {', '.join(Severity.values)}."
+                )
+        return dict(data)
+
+    def to_representation(self, value):
+        return value
 
 
 def _managed_service(serializer: serializers.Serializer, service):
@@ -29,8 +59,7 @@ def _managed_service(serializer: serializers.Serializer, service):
 class IntegrationSerializer(serializers.ModelSerializer):
     service = ServiceRefField(help_text="The service's id or name.")
     kind = serializers.ChoiceField(choices=Kind.choices)
-    severity_map = serializers.DictField(
-        child=serializers.ChoiceField(choices=Severity.choices),
+    severity_map = SeverityMapField(
         required=False,
         help_text='The sender\'s severity -> SEV1..SEV4, e.g. {"critical": "SEV1"}. Words '
         "not listed use the usual meaning (critical, error, warning, info), then the default.",
@@ -65,13 +94,6 @@ class IntegrationSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("The kind cannot change; create another one.")
         return kind
 
-    def validate_severity_map(self, value):
-        if len(value) > MAX_SEVERITY_MAP:
-            raise serializers.ValidationError(f"At most {MAX_SEVERITY_MAP} entries.")
-        if any(not key or len(key) > 50 for key in value):
-            raise serializers.ValidationError("Keys are the sender's words, 1 to 50 characters.")
-        return value
-
 
 class NewIntegrationSerializer(IntegrationSerializer):
     key = serializers.CharField(
@@ -90,7 +112,9 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
     service = ServiceRefField(help_text="The service's id or name.")
     starts_at = serializers.DateTimeField(required=False, help_text="Default: now.")
     active = serializers.BooleanField(source="is_active", read_only=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = MaintenanceWindow
