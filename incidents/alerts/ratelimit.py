@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,24 @@ def retry_after(integration_id: int) -> int | None:
     window = int(now // 60)
     key = f"alerts:rate:{integration_id}:{window}"
     try:
-        cache.add(key, 0, timeout=120)
-        count = cache.incr(key)
+        count = _count(key, ttl=120)
     except Exception:  # any Redis failure: let the alert through
         log.warning("rate limit skipped for integration %s: cache unavailable", integration_id)
         return None
     if count <= limit_per_minute():
         return None
     return max(1, int((window + 1) * 60 - now) + 1)
+
+
+def _count(key: str, ttl: int) -> int:
+    """Increment the window's counter, creating it with a TTL: one round trip to Redis
+    (a pipeline through the cache's own client), or two through any other cache."""
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=ttl, nx=True)
+        pipe.incr(full_key)
+        return pipe.execute()[1]
+    cache.add(key, 0, timeout=ttl)
+    return cache.incr(key)

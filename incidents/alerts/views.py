@@ -178,7 +178,7 @@ def pagerduty(request: HttpRequest) -> JsonResponse:
                 status=404,
             )
         _check_rate(integration)
-        outcome = ingest.ingest_one(integration, alert)
+        outcome = ingest.ingest_one(integration, alert, want_ref=False)
         return JsonResponse(
             {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key},
             status=202,

@@ -92,6 +92,7 @@ def test_a_sender_over_its_rate_limit_gets_429_with_retry_after(url, settings):
     assert "retry in" in response.json()["detail"]
 
 
+@pytest.mark.django_db(transaction=True)  # as in production: no test transaction around it
 def test_a_database_failure_is_503_with_retry_after(url):
     def refuse(execute, sql, params, many, context):
         if "alerts_alert" in sql:

@@ -49,8 +49,10 @@ def test_a_firing_group_opens_one_triggered_incident_on_the_service(am, ops_serv
 def test_repeats_count_on_the_alert_and_post_once_per_window(am):
     _integration, url = am
     for _ in range(4):
-        assert post(url, payload("alertmanager_firing")).status_code == 202
+        response = post(url, payload("alertmanager_firing"))
+        assert response.status_code == 202
     incident = Incident.objects.get()
+    assert response.json()["incidents"] == [incident.ref]
     assert list(Alert.objects.values_list("count", flat=True)) == [4, 4, 4]
     repeats = [b for b in alert_bodies(incident) if "repeated" in b]
     # The first repeat of each alert is said once; the next ones fall in its window.
