@@ -35,7 +35,7 @@ from incidents import lifecycle
 from incidents.models import REF_PREFIX, EventKind, Incident, Severity, Status
 
 from .formats import Action, NormalisedAlert
-from .models import Alert, AlertStatus, Integration, MaintenanceWindow
+from .models import Alert, AlertStatus, Integration, MaintenanceWindow, hash_key
 
 DEFAULT_SEVERITY_MAP = {
     "critical": Severity.SEV1,
@@ -77,17 +77,41 @@ def ingest(integration: Integration, alerts: list[NormalisedAlert]) -> list[Outc
 
 
 def ingest_one(
-    integration: Integration, alert: NormalisedAlert, *, want_ref: bool = True
+    integration: Integration,
+    alert: NormalisedAlert,
+    *,
+    want_ref: bool = True,
+    hot_path: bool = True,
 ) -> Outcome:
     """Store one alert and apply it. `want_ref=False` (PagerDuty, whose answer names no
-    incident) saves a query on the hot path."""
+    incident) saves a query on the hot path; `hot_path=False` when the caller has already
+    tried count_repeat_by_key."""
     if alert.action == Action.TRIGGER:
-        return _count_repeat(integration, alert, want_ref) or _with_retries(
-            _fire, integration, alert
-        )
+        counted = None
+        if hot_path:
+            counted = _count_repeat(
+                {"integration": integration}, alert, map_severity(integration, alert.severity),
+                want_ref,
+            )  # fmt: skip
+        return counted or _with_retries(_fire, integration, alert)
     if alert.action == Action.RESOLVE:
         return _resolve(integration, alert)
     return _acknowledge(integration, alert)
+
+
+def count_repeat_by_key(kind: str, raw_key: str, alert: NormalisedAlert) -> Outcome | None:
+    """The hot path before the integration is even loaded: a repeat of a firing alert
+    under an enabled integration with this key, counted by one UPDATE (its severity stays as
+    last mapped). None when that is not the case; then look the integration up and call
+    ingest_one(..., hot_path=False)."""
+    if alert.action != Action.TRIGGER:
+        return None
+    filters = {
+        "integration__key_hash": hash_key(raw_key),
+        "integration__kind": kind,
+        "integration__enabled": True,
+    }
+    return _count_repeat(filters, alert, None, want_ref=False)
 
 
 def _with_retries(step, integration: Integration, alert: NormalisedAlert) -> Outcome:
@@ -126,37 +150,34 @@ def _current_incident(alert: Alert) -> Incident | None:
 # --- Firing -----------------------------------------------------------------------------------
 
 
-def _count_repeat(integration: Integration, n: NormalisedAlert, want_ref: bool) -> Outcome | None:
+def _count_repeat(
+    filters: dict, n: NormalisedAlert, severity: str | None, want_ref: bool
+) -> Outcome | None:
     """The hot path, a storm of repeats: when the key's firing alert belongs to an open
     incident and its timeline heard of a repeat within the window, count it with one
     UPDATE (atomic by itself; no lock held across round trips). Anything else -> None, and
     the locked path below decides."""
     now = timezone.now()
-    counted = Alert.objects.filter(
-        integration=integration,
-        dedup_key=n.dedup_key,
-        status=AlertStatus.FIRING,
+    changes = {
+        "count": F("count") + 1,
+        "last_seen": now,
+        "summary": n.summary[:1024] or "Alert",
+        "labels": n.labels,
+        "payload": n.payload,
+        "source_url": n.source_url[:2000],
+    }
+    if severity is not None:
+        changes["severity"] = severity
+    firing = Alert.objects.firing().filter(dedup_key=n.dedup_key, **filters)
+    counted = firing.filter(
         repeat_posted_at__gt=now - repeat_window(),
         incident__status__in=Status.open_values(),
-    ).update(
-        count=F("count") + 1,
-        last_seen=now,
-        summary=n.summary[:1024] or "Alert",
-        severity=map_severity(integration, n.severity),
-        labels=n.labels,
-        payload=n.payload,
-        source_url=n.source_url[:2000],
-    )
+    ).update(**changes)
     if not counted:
         return None
     if not want_ref:
         return Outcome(n.dedup_key, None)
-    row = (
-        Alert.objects.firing()
-        .filter(integration=integration, dedup_key=n.dedup_key)
-        .values_list("pk", "incident__number")
-        .first()
-    )
+    row = firing.values_list("pk", "incident__number").first()
     if row is None:  # resolved in between: it was counted all the same
         return Outcome(n.dedup_key, None)
     return Outcome(n.dedup_key, row[0], f"{REF_PREFIX}{row[1]}" if row[1] else None)

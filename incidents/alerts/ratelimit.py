@@ -18,16 +18,17 @@ def limit_per_minute() -> int:
     return getattr(settings, "ALERTS_RATE_LIMIT_PER_MINUTE", 6000)
 
 
-def retry_after(integration_id: int) -> int | None:
-    """Count one request; None if it is within the limit, else seconds until the next
-    minute's window opens."""
+def retry_after(bucket: str) -> int | None:
+    """Count one request against `bucket` (an integration's key hash, so the hot path can
+    check before loading the integration); None if it is within the limit, else seconds
+    until the next minute's window opens."""
     now = time.time()
     window = int(now // 60)
-    key = f"alerts:rate:{integration_id}:{window}"
+    key = f"alerts:rate:{bucket[:32]}:{window}"
     try:
         count = _count(key, ttl=120)
     except Exception:  # any Redis failure: let the alert through
-        log.warning("rate limit skipped for integration %s: cache unavailable", integration_id)
+        log.warning("rate limit skipped for %s…: cache unavailable", bucket[:8])
         return None
     if count <= limit_per_minute():
         return None

@@ -4,6 +4,8 @@ database failed (senders retry on 5xx, not on 4xx); never 500.
 
 Order of checks: method, size (413), content type (415), JSON (400), key (404), signature
 (401), rate (429), format (400), then the alerts are stored before the 2xx answer.
+PagerDuty's key is in the body, so there the format comes first (400), then the rate (429),
+then the key (404).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import formats, ingest, ratelimit
-from .models import Integration, Kind
+from .models import Integration, Kind, hash_key
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,8 @@ def _read_json(request: HttpRequest) -> Any:
         raise Refusal(400, f"The body is not valid JSON: {message}.") from None
 
 
-def _check_rate(integration: Integration) -> None:
-    wait = ratelimit.retry_after(integration.pk)
+def _check_rate(key_hash: str) -> None:
+    wait = ratelimit.retry_after(key_hash)
     if wait is not None:
         raise Refusal(
             429,
@@ -122,7 +124,7 @@ def _hook(kind: str, parse: Callable[[Any], list[formats.NormalisedAlert]]):
                 raise Refusal(404, "No enabled integration has this key.")
             if kind == Kind.GRAFANA:
                 _check_grafana_signature(request, integration)
-            _check_rate(integration)
+            _check_rate(integration.key_hash)
             try:
                 alerts = parse(body)
             except formats.FormatError as error:
@@ -170,15 +172,18 @@ def pagerduty(request: HttpRequest) -> JsonResponse:
             routing_key, alert = formats.parse_pagerduty(body)
         except formats.PagerDutyInvalid as invalid:
             return _pagerduty_invalid("Event object is invalid", invalid.errors)
-        integration = Integration.by_key(routing_key, Kind.PAGERDUTY)
-        if integration is None:
-            return _pagerduty_invalid(
-                "Unknown routing key",
-                ["'routing_key' is not an enabled Keel integration key"],
-                status=404,
-            )
-        _check_rate(integration)
-        outcome = ingest.ingest_one(integration, alert, want_ref=False)
+        _check_rate(hash_key(routing_key))
+        # An alert storm is mostly repeats: count those before loading anything else.
+        outcome = ingest.count_repeat_by_key(Kind.PAGERDUTY, routing_key, alert)
+        if outcome is None:
+            integration = Integration.by_key(routing_key, Kind.PAGERDUTY)
+            if integration is None:
+                return _pagerduty_invalid(
+                    "Unknown routing key",
+                    ["'routing_key' is not an enabled Keel integration key"],
+                    status=404,
+                )
+            outcome = ingest.ingest_one(integration, alert, want_ref=False, hot_path=False)
         return JsonResponse(
             {"status": "success", "message": "Event processed", "dedup_key": outcome.dedup_key},
             status=202,

@@ -126,3 +126,11 @@ def test_a_body_over_512_kb_is_413(routing_key):
     body["payload"]["custom_details"] = {"blob": "x" * (512 * 1024)}
     assert post(URL, body).status_code == 413
     assert not Alert.objects.exists()
+
+
+def test_repeats_stop_counting_once_the_integration_is_disabled(routing_key, ops_service):
+    for _ in range(3):  # the second repeat takes the hot path (one UPDATE)
+        assert post(URL, payload("pagerduty_trigger", routing_key=routing_key)).status_code == 202
+    ops_service.integrations.update(enabled=False)
+    assert post(URL, payload("pagerduty_trigger", routing_key=routing_key)).status_code == 404
+    assert Alert.objects.get().count == 3
