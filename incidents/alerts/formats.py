@@ -127,14 +127,14 @@ def _alertmanager_style(body: Any, *, extra: tuple[str, ...] = ()) -> list[Norma
                 raise FormatError(f"{where}.{name}", f"must be a string, not {_type(alert[name])}")
         if not labels and not fingerprint:
             raise FormatError(f"{where}.labels", "an alert needs labels or a fingerprint")
-        summary = (
-            annotations.get("summary")
-            or annotations.get("description")
-            or common_annotations.get("summary")
-            or labels.get("alertname")
-            or common_labels.get("alertname")
-            or "Alert"
+        candidates = (
+            annotations.get("summary"),
+            annotations.get("description"),
+            common_annotations.get("summary"),
+            labels.get("alertname"),
+            common_labels.get("alertname"),
         )
+        summary = next((c.strip() for c in candidates if c and c.strip()), "Alert")
         out.append(
             NormalisedAlert(
                 action=Action.TRIGGER if status == "firing" else Action.RESOLVE,

@@ -277,7 +277,7 @@ def _open_or_join(integration: Integration, alert: Alert, n: NormalisedAlert) ->
         service = integration.service
         incident = lifecycle.declare(
             None,
-            title=alert.summary[: lifecycle.MAX_TITLE],
+            title=alert.summary.strip()[: lifecycle.MAX_TITLE] or "Alert",
             severity=alert.severity,
             team=service.team,
             services=[service],

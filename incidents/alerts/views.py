@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -105,6 +105,14 @@ def _answer(request: HttpRequest, handle: Callable[[], JsonResponse]) -> JsonRes
         for name, value in refusal.headers.items():
             response[name] = value
         return response
+    except DataError as error:
+        # A value the database refuses (a NUL character in a string, say): the sender's
+        # input, so a 4xx it will not retry forever.
+        first_line = str(error).splitlines()[0] if str(error) else "invalid value"
+        return JsonResponse(
+            {"detail": f"The alert has a value the database cannot store: {first_line}."},
+            status=400,
+        )
     except DatabaseError:
         log.exception("alert not stored: database error")
         response = JsonResponse(

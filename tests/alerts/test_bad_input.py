@@ -104,3 +104,21 @@ def test_a_database_failure_is_503_with_retry_after(url):
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert not Incident.objects.exists()
+
+
+def test_a_blank_summary_falls_back_to_the_alertname(url):
+    body = payload("alertmanager_firing")
+    body["alerts"] = [body["alerts"][0]]
+    body["alerts"][0]["annotations"] = {"summary": "   ", "description": ""}
+    assert post(url, body).status_code == 202
+    assert Incident.objects.get().title == "ProbeFailure"
+
+
+@pytest.mark.django_db(transaction=True)  # a refused statement must not poison a test transaction
+def test_a_value_the_database_cannot_store_is_400_not_a_retry(url):
+    body = payload("alertmanager_firing")
+    body["alerts"][0]["labels"]["instance"] = "db-1\x00"
+    response = post(url, body)
+    assert response.status_code == 400
+    assert "cannot store" in response.json()["detail"]
+    assert not Alert.objects.exists()
