@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format migrations-check chromium bench vendor clean
+.PHONY: run test lint format migrations-check chromium alertmanager bench vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: $(VENV)/.installed .env
 chromium:
 	@bash .ci/install-chromium $(CHROMIUM)
 
+# The inbound-alerts end-to-end test drives a real Alertmanager (and its amtool), installed
+# the same way: waiting for the package manager's lock, skipped with a message if we may not.
+alertmanager:
+	@bash .ci/install-debian-package /usr/bin/prometheus-alertmanager prometheus-alertmanager
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,7 +47,7 @@ format: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: $(VENV)/.dev-installed .env chromium lint migrations-check
+test: $(VENV)/.dev-installed .env chromium alertmanager lint migrations-check
 	DEBUG=true $(BIN)/python manage.py check
 	# CONN_MAX_AGE=0: connections opened in worker threads close after use, so the test
 	# database can be dropped at the end.

@@ -276,3 +276,42 @@ def session_signs_in(user: User | None, session_key: str | None) -> bool:
     stored = session.get(HASH_SESSION_KEY) or ""
     hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
     return bool(stored) and any(constant_time_compare(stored, h) for h in hashes)
+
+
+def can_see_service_alerts(user: User | AnonymousUser, service: Any) -> bool:
+    """Integrations, alerts and maintenance of a service: its team's members (any role) and
+    staff. Alerts can name private incidents, so people outside the team do not see them.
+    A service without a team is shared: anyone who belongs to some team sees it."""
+    return can_act_for_team(user, service.team_id, Role.VIEWER)
+
+
+def can_manage_service_alerts(user: User | AnonymousUser, service: Any) -> bool:
+    """Create, rotate and disable integrations, start and end maintenance: the service's
+    team's responders and admins (for a service without a team, any responder)."""
+    return can_act_for_team(user, service.team_id, Role.RESPONDER)
+
+
+def service_alerts_q(user: User | AnonymousUser, field: str = "service") -> Q:
+    """A filter for rows belonging to services whose alerts the user may see."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_staff:
+        return Q()
+    teams = list(team_roles(user))
+    shared = Q(**{f"{field}__team__isnull": True}) if teams else Q(pk__in=[])
+    return Q(**{f"{field}__team_id__in": teams}) | shared
+
+
+def get_service_for(user: User | AnonymousUser, pk: Any, *, manage: bool = False) -> Any:
+    """The service `pk` for its alert pages: 404 when missing, PermissionDenied when the
+    user may not see (or, with manage=True, change) its integrations."""
+    Service = apps.get_model("incidents", "Service")
+    try:
+        service = Service.objects.select_related("team").get(pk=int(pk))
+    except (Service.DoesNotExist, ValueError, OverflowError):
+        raise Http404(f"No service {pk}.") from None
+    if manage and not can_manage_service_alerts(user, service):
+        raise PermissionDenied(f"Only responders of {service.team or 'a team'} may do that.")
+    if not can_see_service_alerts(user, service):
+        raise PermissionDenied(f"Only members of {service.team or 'a team'} see its alerts.")
+    return service

@@ -14,4 +14,5 @@ urlpatterns = [
         name="action",
     ),
     path("services/", views.service_list, name="services"),
+    path("services/<int:pk>/", views.service_detail, name="service"),
 ]

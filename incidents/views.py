@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -288,4 +288,17 @@ def service_list(request: HttpRequest) -> HttpResponse:
         },
         # A refused form says so in its status too, as every page action does.
         status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One service: its open incidents here; capability apps add their panels (alerts,
+    integrations, maintenance) through the template."""
+    service = get_object_or_404(Service.objects.select_related("team"), pk=pk)
+    incidents = Incident.objects.visible_to(request.user).open().filter(services=service)
+    return render(
+        request,
+        "services/detail.html",
+        {"service": service, "incidents": incidents.for_list()[:20]},
     )

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "incidents.chat",
     "incidents.oncall",
     "incidents.postmortems",
+    "incidents.alerts",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,11 @@ CELERY_BEAT_SCHEDULE["postmortems-due-reminders"] = {
     "schedule": 15 * 60,
 }
 
+# --- Inbound alerts (incidents/alerts): requests a minute per integration (429 beyond), and
+# how often repeats of one alert are mentioned on the incident's timeline.
+ALERTS_RATE_LIMIT_PER_MINUTE = env.int("ALERTS_RATE_LIMIT_PER_MINUTE", default=6000)
+ALERTS_REPEAT_WINDOW = env.int("ALERTS_REPEAT_WINDOW", default=300)
+
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out login before any password is checked.
@@ -274,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "incidents.models.Status",
         "PostmortemStatusEnum": "incidents.postmortems.models.PostmortemStatus",
         "ActionItemStatusEnum": "incidents.postmortems.models.ActionStatus",
+        "SeverityEnum": "incidents.models.Severity",
+        "IntegrationKindEnum": "incidents.alerts.models.Kind",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

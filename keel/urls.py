@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("incidents.oncall.urls")),
     path("", include("incidents.postmortems.urls")),
     path("", include("incidents.urls")),
+    path("", include("incidents.alerts.urls")),
 ]

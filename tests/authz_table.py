@@ -25,6 +25,7 @@ from incidents.chat.models import ChatChannel, ChatIdentity
 from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
 from incidents.oncall.models import Layer, Override, PersonalCalendar, Schedule
 
+from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
 
@@ -996,3 +997,5 @@ ENDPOINTS: list[Endpoint] = [
 from .postmortems.authz_rows import ENDPOINTS as POSTMORTEM_ENDPOINTS  # noqa: E402
 
 ENDPOINTS += POSTMORTEM_ENDPOINTS
+# Capability apps' rows.
+ENDPOINTS += alert_rows(Endpoint, globals())

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from accounts.models import ApiToken, Membership, Team, User
 from incidents import views as pages
+from incidents.alerts.models import Alert, Integration, MaintenanceWindow
 from incidents.chat.models import (
     ChatChannel,
     ChatDelivery,
@@ -59,6 +60,9 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "chat_deliveries": list(ChatDelivery.objects.order_by("pk").values()),
         "chat_threads": list(ChatThread.objects.order_by("pk").values()),
         "chat_links": list(LinkedChannel.objects.order_by("pk").values()),
+        "integrations": list(Integration.objects.order_by("pk").values()),
+        "alerts": list(Alert.objects.order_by("pk").values()),
+        "maintenance": list(MaintenanceWindow.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         **postmortem_snapshot(),
         "people": list(
