@@ -3,14 +3,18 @@ bounded number of generated requests (valid and invalid, fixed seed) must never 
 5xx, and every answer must match the schema (status code, content type, body).
 
 One real ASGI server (tests/servers.py) on the test database, a real token of a team
-admin, and real path parameters (an incident, a service, a team, a spare token), so the
+admin, and real path parameters (an incident, a service, a team, a spare token, and one of every
+capability's records), so the
 generated requests reach the handlers instead of stopping at 404."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 import schemathesis
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -22,14 +26,20 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import ApiToken
 from incidents import lifecycle
+from incidents.alerts.models import MaintenanceWindow
+from incidents.chat.models import ChatChannel
 from incidents.models import IncidentRole, Service
+from incidents.postmortems.records import add_action_item, add_factor
+from incidents.postmortems.workflow import open_postmortem
 
+from .alerts.helpers import make_integration
 from .helpers import declare, make_cast
+from .oncall.helpers import make_schedule
 from .servers import AsgiServer, shared_database_url
 
-# Per operation and generation mode: ~25 operations x 2 modes x this stays near two minutes
-# on two cores.
-EXAMPLES = 40
+# Per operation and generation mode: ~70 operations x 2 modes x this stays near three
+# minutes on two cores.
+EXAMPLES = 25
 SEED = 20261122
 CHECKS = [
     not_a_server_error,
@@ -59,11 +69,28 @@ def world():
     Service.objects.create(name="legacy-billing")  # from before services needed a team
     _auth, raw = ApiToken.issue(cast.admin, "schemathesis")
     spare, _ = ApiToken.issue(cast.admin, "spare")
+    integration, _key = make_integration(service, name="Prod alertmanager")
+    now = timezone.now()
+    window = MaintenanceWindow.objects.create(
+        service=service, starts_at=now, ends_at=now + timedelta(hours=1), reason="Upgrade"
+    )
+    schedule = make_schedule(cast.team, [cast.responder, cast.admin])
+    channel = ChatChannel.objects.create(
+        team=cast.team, name="#ops", webhook_url="https://hooks.slack.com/services/T/B/x"
+    )
+    postmortem, _created = open_postmortem(incident, cast.responder)
+    factor = add_factor(postmortem, cast.responder, category="technical", description="Pool")
+    item = add_action_item(postmortem, cast.responder, title="Alert on pool saturation")
     path_parameters = {
         "ref": incident.ref,
         "id": None,  # set per operation below
     }
-    ids = {"services": service.pk, "teams": cast.team.pk, "tokens": spare.pk}
+    ids = {
+        "services": service.pk, "teams": cast.team.pk, "tokens": spare.pk,
+        "integrations": integration.pk, "maintenance-windows": window.pk,
+        "schedules": schedule.pk, "chat-channels": channel.pk, "factors": factor.pk,
+        "action-items": item.pk,
+    }  # fmt: skip
     return raw, path_parameters, ids
 
 

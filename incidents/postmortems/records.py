@@ -17,7 +17,7 @@ from accounts.permissions import can_edit, can_write_postmortem, may_review_post
 from incidents.lifecycle import Conflict, LifecycleError
 from incidents.models import TimelineEvent
 
-from .models import ActionItem, Comment, Factor, Postmortem, Section
+from .models import ActionItem, ActionStatus, Comment, Factor, Postmortem, Section
 
 
 def _require_text_edit(postmortem: Postmortem, actor: User) -> None:
@@ -93,12 +93,13 @@ def _owner(postmortem: Postmortem, owner: User | None) -> User | None:
 def add_action_item(
     postmortem: Postmortem, actor: User, *, title: str, owner: User | None = None,
     due_date: date | None = None, priority: str = "medium", link: str = "",
-    factors: Iterable[int] = (),
+    factors: Iterable[int] = (), status: str = ActionStatus.OPEN,
 ) -> ActionItem:  # fmt: skip
+    """A new action item; `status` lets a team record one already done during the incident."""
     _require_work(postmortem, actor)
     item = ActionItem.objects.create(
         postmortem=postmortem, title=title, owner=_owner(postmortem, owner),
-        due_date=due_date, priority=priority, link=link,
+        due_date=due_date, priority=priority, link=link, status=status,
     )  # fmt: skip
     item.factors.set(_factors(postmortem, factors))
     return item

@@ -142,3 +142,15 @@ def test_the_factors_page_counts_by_category_and_filters(cast, client):
     assert "No review" in only and "Pool too small" not in only
     bad = client.get("/postmortems/factors/?start=yesterday")
     assert bad.status_code == 200
+
+
+def test_an_action_item_done_during_the_incident_can_be_recorded_as_done(cast):
+    incident = seeded_incident(cast)
+    client = api_client(cast.responder)
+    base = f"/api/v1/incidents/{incident.ref}/postmortem/"
+    response = client.post(
+        base + "action-items/", {"title": "Raised the pool size", "status": "done"}, format="json"
+    )
+    assert response.status_code == 201, response.data
+    assert response.data["status"] == "done"
+    assert ActionItem.objects.get(title="Raised the pool size").status == "done"
