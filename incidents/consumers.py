@@ -53,8 +53,9 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
         self.group = room_group(self.incident.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        people = await presence.join(self.incident.pk, user.pk, user.name, self.channel_name)
-        await self.channel_layer.group_send(self.group, {"type": "room.presence", "users": people})
+        # The room hears of it with the next coalesced presence update (see presence.py);
+        # this socket gets the whole list after its hello.
+        await presence.join(self.incident.pk, user.pk, user.name, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         await self.leave_room()
@@ -66,8 +67,7 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.channel_layer.group_discard(group, self.channel_name)
         user = self.scope["user"]
-        people = await presence.leave(self.incident.pk, user.pk, self.channel_name)
-        await self.channel_layer.group_send(group, {"type": "room.presence", "users": people})
+        await presence.leave(self.incident.pk, user.pk, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -78,6 +78,7 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
                 return
             await self.replay(after)
         elif kind == "ping":
+            # Keeps this socket listed; also re-tells the room if a presence update was lost.
             user = self.scope["user"]
             await presence.join(self.incident.pk, user.pk, user.name, self.channel_name)
         else:
