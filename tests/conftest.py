@@ -6,6 +6,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from incidents import live
 from incidents.models import Service
 
 from .helpers import Cast, make_cast
@@ -25,6 +26,14 @@ def no_presence_from_earlier_runs():
     with redis.Redis.from_url(settings.REDIS_URL) as client:
         for key in client.scan_iter("keel:presence:*", count=1000):
             client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def live_room_broadcasts_sent():
+    """The live room broadcasts from a sender thread: let it finish what a test queued, so
+    that nothing of one test runs into the next, or into dropping the test database."""
+    yield
+    live.flush(timeout=10)
 
 
 @pytest.fixture
