@@ -12,7 +12,7 @@ Goal: p99 <= 100 ms at 200 clients and <= 150 ms at 500, nothing lost at any siz
 experiments; "core" is as-is.
 
     .venv/bin/python bench/room_fanout.py [--sizes 50,200,500] [--notes 30] [--idle 8]
-        [--layer core|core-fixed|pubsub] [--no-deflate]
+        [--every S] [--layer core|core-fixed|pubsub] [--no-deflate]
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ async def room(n: int, args: argparse.Namespace, port: int, seeded: dict, token:
                 prefixes = [name.split(b"!")[0] for name in await r.zrange(keys[0], 0, -1)]
             split = sorted((prefixes.count(p) for p in set(prefixes)), reverse=True)
             await asyncio.sleep(args.idle)
-            for i in range(args.notes):
-                await asyncio.sleep(GAP_S)
+
+            async def post_note(i: int) -> None:
                 t0 = time.perf_counter()
                 note = {"body": f"bench {i}"}
                 response = await http.post(f"/api/v1/incidents/{seeded['ref']}/notes/", json=note)
@@ -157,6 +157,19 @@ async def room(n: int, args: argparse.Namespace, port: int, seeded: dict, token:
                 if response.status_code != 201:
                     sys.exit(f"POST notes answered {response.status_code}: {response.text[:300]}")
                 posted[response.json()["seq"]] = t0
+
+            # Default: each POST waits for the previous answer, then GAP_S (a slow answer
+            # slows the writer). --every: POSTs start on a fixed schedule, whatever the
+            # answers take, so that versions that answer at different speeds see one rate.
+            schedule, posts = time.perf_counter(), []
+            for i in range(args.notes):
+                if args.every is None:
+                    await asyncio.sleep(GAP_S)
+                    await post_note(i)
+                else:
+                    await asyncio.sleep(max(0.0, schedule + i * args.every - time.perf_counter()))
+                    posts.append(asyncio.create_task(post_note(i)))
+            await asyncio.gather(*posts)
             await until(lambda: all(posted.keys() <= c.seen.keys() for c in clients), DRAIN_S)
         finally:
             dropped = sum(c.ws.close_code is not None for c in clients)  # closed by the server
@@ -275,6 +288,9 @@ def main() -> None:
     )
     parser.add_argument("--notes", type=int, default=30)
     parser.add_argument("--idle", type=float, default=8.0, help="seconds idle before the notes")
+    parser.add_argument(
+        "--every", type=float, default=None, help="start a POST every S s, not 0.1 s after each"
+    )
     parser.add_argument("--layer", choices=LAYERS, default="core")
     parser.add_argument("--no-deflate", dest="deflate", action="store_const", const=None,
                         default="deflate", help="do not offer permessage-deflate")  # fmt: skip
@@ -286,7 +302,8 @@ def main() -> None:
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
     results = asyncio.run(run(args, bench_env(args.layer)))
     print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
-    print(f"\nlayer {args.layer}, compression {args.deflate}; {args.notes} notes 100 ms apart "
+    pace = "100 ms apart" if args.every is None else f"started every {args.every} s"
+    print(f"\nlayer {args.layer}, compression {args.deflate}; {args.notes} notes {pace} "
           f"after {args.idle:.0f} s idle; ms\n{'N':>4} {'p50':>7} {'p99':>7} {'max':>7} "
           f"{'lost':>6}   floor {'p50':>6} {'p99':>6} {'lost':>5}   p99/floor p99")  # fmt: skip
     met = True

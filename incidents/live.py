@@ -10,6 +10,7 @@ hundreds of watchers cost one render, not hundreds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -84,15 +85,16 @@ def _broadcast(change: Change, following: Sequence[Change]) -> None:
     )
     for event in events:
         message = {"type": "room.event", "event": event_payload(event, incident)}
-        _sender.run(layer.group_send(group, message))
+        _sender.run(partial(layer.group_send, group, message))
     struck = [e.data["seq"] for e in events if e.kind == EventKind.STRIKE]
     for note in incident.events.filter(seq__in=struck).select_related("author", "struck_by"):
         message = {"type": "room.event_update", "event": event_payload(note, incident)}
-        _sender.run(layer.group_send(group, message))
+        _sender.run(partial(layer.group_send, group, message))
     if any(later.incident_id == change.incident_id for later in following):
         return
     state = incident_payload(incident)
-    _sender.run(layer.group_send(group, {"type": "room.incident", "incident": state}))
+    message = {"type": "room.incident", "incident": state}
+    _sender.run(partial(layer.group_send, group, message))
 
 
 # One per process: broadcasts leave in the order the changes committed in this process.
