@@ -116,8 +116,9 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self.watchdog = asyncio.create_task(self.recheck_now_and_then())
-        people = await presence.join(self.incident.pk, user.pk, user.name, self.channel_name)
-        await self.channel_layer.group_send(self.group, {"type": "room.presence", "users": people})
+        # The room hears of it with the next coalesced presence update (see presence.py);
+        # this socket gets the whole list after its hello.
+        await presence.join(self.incident.pk, user.pk, user.name, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         await self.leave_room()
@@ -135,8 +136,7 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.channel_layer.group_discard(group, self.channel_name)
         user = self.scope["user"]
-        people = await presence.leave(self.incident.pk, user.pk, self.channel_name)
-        await self.channel_layer.group_send(group, {"type": "room.presence", "users": people})
+        await presence.leave(self.incident.pk, user.pk, self.channel_name)
 
     # --- Frames from the browser -----------------------------------------------------------
 
@@ -176,6 +176,7 @@ class IncidentRoomConsumer(AsyncJsonWebsocketConsumer):
             if not self.limits["ping"].take():
                 await self.refuse(CLOSE_TOO_MANY, "too many pings")
                 return
+            # Keeps this socket listed; also re-tells the room if a presence update was lost.
             user = self.scope["user"]
             await presence.join(self.incident.pk, user.pk, user.name, self.channel_name)
         else:

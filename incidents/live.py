@@ -1,5 +1,6 @@
 """The live incident room's broadcast: after a change commits, send its events and the
-incident's new state to everyone with the incident open, through the channel layer.
+incident's new state to everyone with the incident open, through the channel layer, from
+a sender thread in the process that made the change (off the request's critical path).
 
 Fragments are rendered once, for no one in particular (incidents/display.py): edit controls
 are included and each browser drops those its person may not use and shows times in its
@@ -8,11 +9,13 @@ person's zone (static/js/incident_room.js), so hundreds of watchers cost one ren
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
+from .background import BackgroundWorker
 from .display import event_data, event_fragment, incident_fragments, incident_state
 from .lifecycle import Change
 from .models import EventKind, Incident, TimelineEvent
@@ -49,28 +52,44 @@ def events_after(incident: Incident, after: int, limit: int = 500) -> list[Timel
 
 
 def broadcast_change(change: Change) -> None:
-    """The lifecycle hook: runs after commit in whichever process made the change."""
+    """The lifecycle hook: runs after commit in whichever process made the change. It only
+    queues the broadcast for this process's sender thread, so the request that made the
+    change does not wait for the fan-out. A broadcast still queued when the process dies is
+    lost; browsers catch up by seq when they next say hello (the database is the record)."""
+    _sender.put(change)
+
+
+def flush(timeout: float = 10.0) -> bool:
+    """Wait until this process has sent every change queued so far (tests use this)."""
+    return _sender.flush(timeout)
+
+
+def _broadcast(change: Change, following: Sequence[Change]) -> None:
+    """On the sender thread: send the change's events, each as soon as it is rendered,
+    then the incident's new state (more to render), unless a later change to the same
+    incident is already queued behind it and will send a newer state."""
+    layer, group = get_channel_layer(), room_group(change.incident_id)
     incident = Incident.objects.for_list().get(pk=change.incident_id)
     events = list(
         TimelineEvent.objects.filter(pk__in=change.event_ids)
         .select_related("author", "struck_by")
         .order_by("seq")
     )
-    messages = [{"type": "room.event", "event": event_payload(e, incident)} for e in events]
+    for event in events:
+        message = mark_access(
+            {"type": "room.event", "event": event_payload(event, incident)}, incident
+        )
+        _sender.run(partial(layer.group_send, group, message))
     struck = [e.data["seq"] for e in events if e.kind == EventKind.STRIKE]
     for note in incident.events.filter(seq__in=struck).select_related("author", "struck_by"):
-        messages.append({"type": "room.event_update", "event": event_payload(note, incident)})
-    for message in messages:
-        mark_access(message, incident)
-    async_to_sync(_send_all)(room_group(incident.pk), messages, incident)
+        message = {"type": "room.event_update", "event": event_payload(note, incident)}
+        _sender.run(partial(layer.group_send, group, mark_access(message, incident)))
+    if any(later.incident_id == change.incident_id for later in following):
+        return
+    state = incident_payload(incident)
+    message = mark_access({"type": "room.incident", "incident": state}, incident)
+    _sender.run(partial(layer.group_send, group, message))
 
 
-async def _send_all(group: str, messages: list[dict], incident: Incident) -> None:
-    layer = get_channel_layer()
-    for message in messages:
-        await layer.group_send(group, message)
-    # The events go out first; the incident's new state (more to render) follows.
-    state = await sync_to_async(incident_payload)(incident)
-    await layer.group_send(
-        group, mark_access({"type": "room.incident", "incident": state}, incident)
-    )
+# One per process: broadcasts leave in the order the changes committed in this process.
+_sender = BackgroundWorker("live-room-sender", _broadcast)

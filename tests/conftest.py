@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import redis
+from django.conf import settings
 
+from incidents import live
 from incidents.models import Service
 
 from .helpers import Cast, make_cast
@@ -14,6 +17,23 @@ from .servers import AsgiServer, shared_database_url
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; the tests create many people and test no hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_presence_from_earlier_runs():
+    """Each run's test database numbers incidents from 1 again: forget the live rooms'
+    presence (lists, versions, locks) that earlier runs left in Redis for those numbers."""
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        for key in client.scan_iter("keel:presence:*", count=1000):
+            client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def live_room_broadcasts_sent():
+    """The live room broadcasts from a sender thread: let it finish what a test queued, so
+    that nothing of one test runs into the next, or into dropping the test database."""
+    yield
+    live.flush(timeout=10)
 
 
 @pytest.fixture

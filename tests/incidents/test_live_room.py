@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.test import Client
 
-from incidents import lifecycle, presence
+from incidents import lifecycle, live, presence
 from incidents.consumers import IncidentRoomConsumer
 from incidents.models import Incident
 from keel.asgi import application
@@ -178,6 +178,8 @@ async def test_a_change_is_pushed_with_the_new_state(cast):
     await sync_to_async(lifecycle.add_note)(incident, cast.responder, "Rolled back")
     event = (await receive_until(communicator, "event"))["event"]
     assert (event["seq"], event["kind"], event["body"]) == (3, "note", "Rolled back")
+    # The broadcast renders the state when it gets to it: let it, before the next change.
+    assert await sync_to_async(live.flush)()
     await sync_to_async(lifecycle.set_severity)(incident, cast.responder, "SEV1")
     state = (await receive_until(communicator, "incident"))["incident"]
     assert (state["severity"], state["last_seq"]) == ("SEV2", 3), "the state after the note"
