@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import redis
+from channels.layers import channel_layers
 from django.conf import settings
 
 from incidents import live
@@ -34,6 +35,11 @@ def live_room_broadcasts_sent():
     that nothing of one test runs into the next, or into dropping the test database."""
     yield
     live.flush(timeout=10)
+    # channels keeps one layer per process, and channels_redis keeps asyncio locks in it that
+    # belong to the event loop that made them. Every async test runs its own loop: a lock a
+    # cancelled consumer of an earlier test still held failed later tests with "bound to a
+    # different event loop". A fresh layer for each test.
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
