@@ -29,7 +29,7 @@ run: $(VENV)/.installed .env
 # password-less sudo), waiting for the package manager's lock if another install holds it;
 # otherwise the browser tests are skipped with a message saying so.
 chromium:
-	@bash .ci/install-chromium $(CHROMIUM)
+	@bash .ci/install-debian-package $(CHROMIUM) chromium
 
 # The inbound-alerts end-to-end test drives a real Alertmanager (and its amtool), installed
 # the same way: waiting for the package manager's lock, skipped with a message if we may not.
