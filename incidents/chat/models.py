@@ -43,7 +43,9 @@ class ChatChannelQuerySet(models.QuerySet["ChatChannel"]):
     def for_incident(self, incident: Incident) -> ChatChannelQuerySet:
         """The channels of the incident's team: the team-wide ones and those of one of its
         services."""
-        services = list(incident.services.values_list("pk", flat=True))
+        # The through table alone: no need to read (or wait on) the services themselves.
+        links = incident.services.through.objects.filter(incident_id=incident.pk)
+        services = list(links.values_list("service_id", flat=True))
         return self.filter(team_id=incident.team_id).filter(
             models.Q(service__isnull=True) | models.Q(service__in=services)
         )

@@ -181,6 +181,8 @@ def test_list_filters_swap_the_page_without_nesting_it(asgi_server, new_page, op
     log_in(page, asgi_server, "ana@example.com")
     page.locator("#f-severity").select_option("SEV1")
     page.wait_for_url("**severity=SEV1**")
+    # The address changes as the swap starts: let htmx finish it before the next change.
+    page.wait_for_load_state("networkidle")
     page.locator("#f-status").select_option("closed")
     page.wait_for_url("**status=closed**")
     assert page.locator("main#main").count() == 1
