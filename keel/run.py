@@ -84,7 +84,7 @@ def main() -> None:
         )
         honcho = Path(sys.executable).with_name("honcho")
         processes = subprocess.Popen([str(honcho), "start", "-f", str(BASE_DIR / "Procfile"),
-                                      "-d", str(BASE_DIR), "web", "worker", "chat",
+                                      "-d", str(BASE_DIR), "web", "worker", "chat", "paging",
                                       "beat"])  # fmt: skip
         processes.wait()
     except KeyboardInterrupt:

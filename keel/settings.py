@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.chat",
     "incidents.oncall",
+    "incidents.paging",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,28 @@ CELERY_TASK_ROUTES: dict = {}
 # Chat has its own queue: a slow chat workspace never delays pages.
 CELERY_TASK_ROUTES["chat.*"] = {"queue": "chat"}
 CELERY_BEAT_SCHEDULE["chat-sweep"] = {"task": "chat.sweep", "schedule": 60.0}
+# Paging has its own queue and worker too: a page never waits behind chat or anything else.
+CELERY_TASK_ROUTES["paging.*"] = {"queue": "paging"}
+CELERY_BEAT_SCHEDULE["paging-audit"] = {"task": "paging.audit", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["paging-remind"] = {"task": "paging.remind", "schedule": 60.0}
+# acks_late on Redis: a message not acknowledged within the visibility timeout is delivered
+# again. Paging tasks are short (a send waits at most the outbound timeouts), and countdowns
+# (a step's delay) run longer, so the timeout is well above both; a repeat does nothing
+# (every paging task is safe to run twice).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+
+# --- Paging
+# A paging "minute" in seconds: 60, except in end-to-end tests that run real escalations.
+PAGING_MINUTE_SECONDS = env.float("PAGING_MINUTE_SECONDS", default=60.0)
+# A page stuck in "sending" this long was lost with its worker; the auditor sends it again.
+PAGING_SEND_DEADLINE_SECONDS = env.int("PAGING_SEND_DEADLINE_SECONDS", default=60)
+PAGING_MAX_ATTEMPTS = env.int("PAGING_MAX_ATTEMPTS", default=5)
+PAGING_RETRY_BASE_SECONDS = env.float("PAGING_RETRY_BASE_SECONDS", default=10.0)
+# The auditor leaves work alone for this long past its due time (its own task is coming).
+PAGING_AUDIT_GRACE_SECONDS = env.float("PAGING_AUDIT_GRACE_SECONDS", default=10.0)
+PAGING_ACK_MAX_AGE = env.int("PAGING_ACK_MAX_AGE", default=24 * 3600)
+# Status-update reminders per severity, in minutes (None: never).
+PAGING_REMINDER_MINUTES = {"SEV1": 20, "SEV2": 30, "SEV3": 60, "SEV4": None}
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"

@@ -33,5 +33,6 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("", include("incidents.chat.urls")),
     path("", include("incidents.oncall.urls")),
+    path("", include("incidents.paging.urls")),
     path("", include("incidents.urls")),
 ]

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class PagingConfig(AppConfig):
+    name = "incidents.paging"
+    label = "paging"
+    verbose_name = "Paging and escalation"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from incidents import lifecycle
+
+        from . import hooks
+
+        lifecycle.register_hook(hooks.on_change)
