@@ -24,6 +24,8 @@ from incidents import lifecycle
 from incidents.chat.models import ChatChannel, ChatIdentity
 from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
 from incidents.oncall.models import Layer, Override, PersonalCalendar, Schedule
+from incidents.paging import ack
+from incidents.paging.models import ContactKind, ContactMethod, Escalation, Notification
 
 from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
@@ -84,6 +86,7 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
     )
     for person in (cast.viewer, cast.responder, cast.admin, cast.outsider):
         PersonalCalendar.objects.create(user=person, token=f"calendar-of-{person.pk}")
+    page = page_sent(incident, cast.responder)
     return SimpleNamespace(
         ref=incident.ref,
         pk=incident.pk,
@@ -95,9 +98,27 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
         schedule=schedule.pk,
         schedule_token=schedule.calendar_token,
         override=override.pk,
+        ack_token=ack.token_for(page.delivery_id),
         cast=cast,
         user=None,  # the person making the request; set by the test
     )
+
+
+def page_sent(incident: Incident, person: User) -> Notification:
+    """A page to `person` about `incident`, as step 1 of an escalation records it."""
+    now = datetime.now(UTC)
+    escalation = Escalation.objects.create(incident=incident, started_at=now, next_due_at=now)
+    method = ContactMethod.objects.create(
+        user=person, kind=ContactKind.EMAIL, address="responder@example.com"
+    )
+    return Notification.objects.create(
+        escalation=escalation, incident=incident, user=person, contact_method=method,
+        kind=method.kind, loop=0, step=1, due_at=now, status="delivered",
+    )  # fmt: skip
+
+
+def page_acknowledged(ctx: SimpleNamespace) -> bool:
+    return Escalation.objects.filter(incident_id=ctx.pk, status="acknowledged").exists()
 
 
 # --- What people notice --------------------------------------------------------------------
@@ -543,6 +564,34 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"/calendars/person/calendar-of-{c.cast.responder.pk}.ics",
         PUBLIC,
         shows=lambda c: "BEGIN:VCALENDAR",
+    ),
+    # --- paging (incidents/paging): the acknowledge link is public, signed, single use
+    Endpoint(
+        "acknowledge link page",
+        "get",
+        lambda c: f"/page/ack/{c.ack_token}/",
+        PUBLIC,  # the paged person may be logged out; the signed token is the key
+        status=Status.TRIGGERED,
+        page=True,
+        shows=lambda c: "Acknowledge</button>",
+    ),
+    Endpoint(
+        "acknowledge by link",
+        "post",
+        lambda c: f"/page/ack/{c.ack_token}/",
+        PUBLIC,
+        status=Status.TRIGGERED,
+        page=True,
+        effect=lambda c: page_acknowledged(c) and incident(c).status == Status.INVESTIGATING,
+    ),
+    Endpoint(
+        "acknowledge by tampered link",
+        "post",
+        lambda c: f"/page/ack/{c.ack_token[:-3]}xyz/",
+        dict.fromkeys(PEOPLE, 404),
+        status=Status.TRIGGERED,
+        page=True,
+        effect=page_acknowledged,
     ),
     Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC, shows=lambda c: "openapi"),
     Endpoint("API docs", "get", lambda c: "/api/docs/", PUBLIC, shows=lambda c: "swagger"),

@@ -28,6 +28,7 @@ from incidents.oncall.models import (
     PersonalCalendar,
     Schedule,
 )
+from incidents.paging.models import ContactMethod, Escalation, Notification
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
 from .helpers import api_client, declare
@@ -58,6 +59,9 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "chat_deliveries": list(ChatDelivery.objects.order_by("pk").values()),
         "chat_threads": list(ChatThread.objects.order_by("pk").values()),
         "chat_links": list(LinkedChannel.objects.order_by("pk").values()),
+        "escalations": list(Escalation.objects.order_by("pk").values()),
+        "notifications": list(Notification.objects.order_by("pk").values()),
+        "contact_methods": list(ContactMethod.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         "people": list(
             User.objects.order_by("pk").values(
