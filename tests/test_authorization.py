@@ -28,7 +28,14 @@ from incidents.oncall.models import (
     PersonalCalendar,
     Schedule,
 )
-from incidents.paging.models import ContactMethod, Escalation, Notification
+from incidents.paging.models import (
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    EscalationStep,
+    Notification,
+    NotificationRule,
+)
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
 from .helpers import api_client, declare
@@ -62,6 +69,9 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "escalations": list(Escalation.objects.order_by("pk").values()),
         "notifications": list(Notification.objects.order_by("pk").values()),
         "contact_methods": list(ContactMethod.objects.order_by("pk").values()),
+        "policies": list(EscalationPolicy.objects.order_by("pk").values()),
+        "steps": list(EscalationStep.objects.order_by("pk").values()),
+        "rules": list(NotificationRule.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         "people": list(
             User.objects.order_by("pk").values(

@@ -9,7 +9,9 @@ class PagingConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import lifecycle
+        from incidents.api.serializers import register_service_extension
 
-        from . import hooks
+        from . import extensions, hooks
 
         lifecycle.register_hook(hooks.on_change)
+        register_service_extension(extensions.ESCALATION_POLICY)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -169,3 +170,21 @@ def acknowledge(notification: Notification, now: datetime) -> str:
     )  # fmt: skip
     escalate.stop(incident.pk, EscalationStatus.ACKNOWLEDGED, body, now)
     return f"Acknowledged {incident.ref}. Paging has stopped."
+
+
+def send_test(method_id: int, now: datetime) -> senders.outbound.Result:
+    """A test page ("send me a test page"): delivered or not, the method's mark says so."""
+    method = ContactMethod.objects.get(pk=method_id)
+    page = senders.Page(
+        delivery_id=str(uuid.uuid4()), step=0, ref="TEST", title="Test page from Keel",
+        severity="SEV4", status="test", service=None, url=settings.SITE_URL,
+        ack_url=settings.SITE_URL,
+    )  # fmt: skip
+    result = senders.deliver(method.kind, method.address, method.secret, page)
+    if result.outcome == "failed":
+        ContactMethod.objects.filter(pk=method.pk).update(
+            failed_at=now, failure=result.detail[:300]
+        )
+    elif result.delivered:
+        ContactMethod.objects.filter(pk=method.pk).update(failed_at=None, failure="")
+    return result
