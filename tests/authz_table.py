@@ -33,6 +33,7 @@ from incidents.paging.models import (
     Escalation,
     EscalationPolicy,
     Notification,
+    ServicePaging,
 )
 from incidents.paging.serializers import replace_steps
 
@@ -726,6 +727,78 @@ ENDPOINTS: list[Endpoint] = [
         effect=lambda c: (
             Escalation.objects.filter(incident_id=c.pk).exclude(manual_targets=[]).exists()
         ),
+    ),
+    # Paging's pages and form posts
+    Endpoint(
+        "page someone form",
+        "post",
+        lambda c: f"/incidents/{c.ref}/page-someone/",
+        {**PAGE_WRITE, "outsider": 404},
+        body=lambda c: {"user": c.cast.admin.pk},
+        page=True,
+        effect=lambda c: (
+            Escalation.objects.filter(incident_id=c.pk).exclude(manual_targets=[]).exists()
+        ),
+    ),
+    Endpoint(
+        "add contact method form",
+        "post",
+        lambda c: "/paging/contact-methods/",
+        {**PAGE_OPEN_TO_SIGNED_IN, "viewer": 302, "responder": 302, "admin": 302, "outsider": 302},
+        body=lambda c: {"kind": "email", "address": "form@example.com", "delay_minutes": 0},
+        page=True,
+        effect=lambda c: ContactMethod.objects.filter(
+            user=c.user, address="form@example.com"
+        ).exists(),
+    ),
+    Endpoint(
+        "remove contact method form",
+        "post",
+        lambda c: f"/paging/contact-methods/{c.contact_method}/remove/",
+        {"anonymous": 302, "viewer": 404, "responder": 302, "admin": 404, "outsider": 404},
+        page=True,
+        effect=lambda c: not ContactMethod.objects.filter(pk=c.contact_method).exists(),
+    ),
+    Endpoint(
+        "send a test page form",
+        "post",
+        lambda c: f"/paging/contact-methods/{c.contact_method}/test/",
+        {"anonymous": 302, "viewer": 404, "responder": 302, "admin": 404, "outsider": 404},
+        page=True,
+        effect=lambda c: any("Test page" in m.subject for m in mail.outbox),
+    ),
+    Endpoint(
+        "service escalation policy form",
+        "post",
+        lambda c: f"/paging/services/{c.service}/policy/",
+        {**PAGE_WRITE, "outsider": 403},
+        body=lambda c: {"policy": c.policy},
+        page=True,
+        effect=lambda c: ServicePaging.objects.filter(service_id=c.service).exists(),
+    ),
+    Endpoint(
+        "escalation policies page",
+        "get",
+        lambda c: "/paging/policies/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "Ops escalation",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "add escalation policy form",
+        "post",
+        lambda c: "/paging/policies/",
+        {**PAGE_WRITE, "outsider": 400},
+        body=lambda c: {
+            "name": "Form policy",
+            "team": c.cast.team.pk,
+            "repeat": 0,
+            "step1_delay": 5,
+            "step1_people": [c.cast.responder.pk],
+        },
+        page=True,
+        effect=lambda c: EscalationPolicy.objects.filter(name="Form policy").exists(),
     ),
     Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC, shows=lambda c: "openapi"),
     Endpoint("API docs", "get", lambda c: "/api/docs/", PUBLIC, shows=lambda c: "swagger"),

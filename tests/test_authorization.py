@@ -35,6 +35,7 @@ from incidents.paging.models import (
     EscalationStep,
     Notification,
     NotificationRule,
+    ServicePaging,
 )
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
@@ -72,6 +73,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "policies": list(EscalationPolicy.objects.order_by("pk").values()),
         "steps": list(EscalationStep.objects.order_by("pk").values()),
         "rules": list(NotificationRule.objects.order_by("pk").values()),
+        "service_policies": list(ServicePaging.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         "people": list(
             User.objects.order_by("pk").values(
