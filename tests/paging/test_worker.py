@@ -219,3 +219,13 @@ def test_with_redis_down_an_alert_is_accepted_and_paged_once_when_it_is_back(
             assert incident.events.filter(kind="page", data__action="delivered").count() == 1
         finally:
             stop(worker)
+
+
+def test_the_procfile_runs_a_paging_worker_of_its_own():
+    """Pages never wait behind chat or anything else: one worker consumes `paging` only, and
+    no other worker line takes paging work."""
+    lines = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ": " in line
+    )
+    assert " -Q paging " in lines["paging"]
+    assert all("paging" not in lines[name] for name in ("worker", "chat"))
