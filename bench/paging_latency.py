@@ -92,7 +92,7 @@ def env() -> dict[str, str]:
         "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
         "SECURE_HSTS_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "keel.settings",
         "OUTBOUND_ALLOW_PRIVATE": "true", "PAGING_MINUTE_SECONDS": str(MINUTE_SECONDS),
-        "DB_POOL": "false", "CONN_MAX_AGE": "0",
+        "DB_POOL": "false",
     }  # fmt: skip
 
 

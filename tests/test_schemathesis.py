@@ -22,9 +22,12 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import ApiToken
 from incidents import lifecycle
+from incidents.chat.models import ChatChannel
 from incidents.models import IncidentRole, Service
+from incidents.paging.models import ContactMethod, EscalationPolicy
 
 from .helpers import declare, make_cast
+from .oncall.helpers import make_schedule
 from .servers import AsgiServer, shared_database_url
 
 # Per operation and generation mode: ~25 operations x 2 modes x this stays near two minutes
@@ -63,7 +66,17 @@ def world():
         "ref": incident.ref,
         "id": None,  # set per operation below
     }
-    ids = {"services": service.pk, "teams": cast.team.pk, "tokens": spare.pk}
+    schedule = make_schedule(cast.team, [cast.responder])
+    channel = ChatChannel.objects.create(
+        team=cast.team, name="#ops", webhook_url="https://hooks.slack.com/services/T/B/x"
+    )
+    policy = EscalationPolicy.objects.create(name="Ops paging", team=cast.team)
+    method = ContactMethod.objects.create(user=cast.admin, kind="email", address="a@example.com")
+    ids = {
+        "services": service.pk, "teams": cast.team.pk, "tokens": spare.pk,
+        "schedules": schedule.pk, "chat-channels": channel.pk,
+        "escalation-policies": policy.pk, "contact-methods": method.pk,
+    }  # fmt: skip
     return raw, path_parameters, ids
 
 

@@ -36,10 +36,16 @@ class ContactMethodForm(forms.Form):
 
 
 class PageSomeoneForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Person")
-    schedule = forms.ModelChoiceField(
-        queryset=Schedule.objects.none(), required=False, label="Or whoever is on call for"
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Person",
+        empty_label="Choose a person…",
     )
+    schedule = forms.ModelChoiceField(
+        queryset=Schedule.objects.none(), required=False, label="Or whoever is on call for",
+        empty_label="Choose a schedule…",
+    )  # fmt: skip
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,6 +28,11 @@ class ContactMethodSerializer(ModelSerializer):
         help_text="Minutes after a page at which this method is used; [0] (at once) if not given.",
     )
 
+    secret = serializers.CharField(
+        read_only=True, allow_null=True,
+        help_text="A webhook's signing secret: in the answer that adds it, null afterwards.",
+    )  # fmt: skip
+
     class Meta:
         model = ContactMethod
         fields = ["id", "kind", "address", "rules", "secret", "failed_at", "failure"]
@@ -53,8 +58,8 @@ class ContactMethodSerializer(ModelSerializer):
         data = super().to_representation(method)
         data["rules"] = [rule.delay_minutes for rule in method.rules.all()]
         # The signing secret is shown once, when the webhook is added.
-        if not self.context.get("show_secret"):
-            data.pop("secret")
+        if not self.context.get("show_secret") or not data["secret"]:
+            data["secret"] = None
         return data
 
     def create(self, validated):

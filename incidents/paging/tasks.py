@@ -35,10 +35,19 @@ def queue(task, *args, eta: datetime | None = None) -> bool:
 @shared_task(name="paging.escalate", ignore_result=True)
 def run_escalation(escalation_id: int, token: str) -> None:
     run = escalate.run_step(escalation_id, token, timezone.now())
-    for notification_id in run.notifications:
-        queue_send(notification_id)
+    # The next step is queued first: a worker killed while sending cannot lose it.
     if run.next_due_at is not None:
         queue(run_escalation, escalation_id, token, eta=run.next_due_at)
+    # The first page due now goes out from this task, at once (no second trip through the
+    # broker); the others are queued so that one slow receiver does not hold up the rest.
+    now = timezone.now()
+    due = dict(Notification.objects.filter(pk__in=run.notifications).values_list("pk", "due_at"))
+    inline = next((pk for pk in run.notifications if due.get(pk) and due[pk] <= now), None)
+    for notification_id in run.notifications:
+        if notification_id != inline:
+            queue_send(notification_id)
+    if inline is not None:
+        send_notification(inline)
 
 
 def queue_send(notification_id: int) -> None:
