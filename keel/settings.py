@@ -202,6 +202,7 @@ PAGING_RETRY_BASE_SECONDS = env.float("PAGING_RETRY_BASE_SECONDS", default=10.0)
 PAGING_AUDIT_GRACE_SECONDS = env.float("PAGING_AUDIT_GRACE_SECONDS", default=10.0)
 PAGING_ACK_MAX_AGE = env.int("PAGING_ACK_MAX_AGE", default=24 * 3600)
 # Status-update reminders per severity, in minutes (None: never).
+PAGING_POSTMORTEM_REMINDER_HOURS = env.int("PAGING_POSTMORTEM_REMINDER_HOURS", default=48)
 PAGING_REMINDER_MINUTES = {"SEV1": 20, "SEV2": 30, "SEV3": 60, "SEV4": None}
 
 # --- Accounts

@@ -9,13 +9,18 @@ that subscribe to reminders post it.
 - status update: an open incident with no note or status change for its severity's
   interval (PAGING_REMINDER_MINUTES: SEV1 20, SEV2 30, SEV3 60, SEV4 none), once per quiet
   spell (keyed by the last update's seq), addressed to the commander;
-- no commander: an open SEV1/SEV2 nobody commands, once per commander-less spell.
+- no commander: an open SEV1/SEV2 nobody commands, once per commander-less spell;
+- postmortem due: a resolved SEV1/SEV2, PAGING_POSTMORTEM_REMINDER_HOURS after resolution,
+  once per resolution, while a check registered by the postmortems app
+  (`register_postmortem_check(incident -> bool)`, "is its postmortem still unpublished?")
+  says so. Without a registered check, no postmortem reminders are sent.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +32,7 @@ from incidents.models import (
     Incident,
     IncidentRole,
     Severity,
+    Status,
     TimelineEvent,
 )
 
@@ -36,6 +42,18 @@ from .models import Reminder, ReminderKind
 log = logging.getLogger(__name__)
 
 UPDATES = [EventKind.DECLARED, EventKind.NOTE, EventKind.STATUS, EventKind.ACK]
+_postmortem_checks: list[Callable[[Incident], bool]] = []
+
+
+def register_postmortem_check(check: Callable[[Incident], bool]) -> None:
+    """The postmortems app registers "is this incident's postmortem still due?" here."""
+    if check not in _postmortem_checks:
+        _postmortem_checks.append(check)
+
+
+def unregister_postmortem_check(check: Callable[[Incident], bool]) -> None:
+    if check in _postmortem_checks:
+        _postmortem_checks.remove(check)
 
 
 def send_once(incident: Incident, kind: str, about: str, body: str, data: dict) -> bool:
@@ -75,4 +93,24 @@ def send_due(now: datetime) -> int:
             about = f"role-{roles.aggregate(Max('seq'))['seq__max'] or 0}"
             body = f"{incident.ref} is {incident.severity} and nobody commands it: take command."
             sent += send_once(incident, ReminderKind.NO_COMMANDER, about, body, {})
+    return sent + postmortems_due(now)
+
+
+def postmortems_due(now: datetime) -> int:
+    if not _postmortem_checks:
+        return 0
+    sent = 0
+    after = timedelta(hours=settings.PAGING_POSTMORTEM_REMINDER_HOURS)
+    resolved = Incident.objects.filter(
+        status=Status.RESOLVED,
+        severity__in=[Severity.SEV1, Severity.SEV2],
+        resolved_at__lte=now - after,
+        resolved_at__gte=now - after - timedelta(days=7),  # not forever
+    )
+    for incident in resolved:
+        if any(check(incident) for check in _postmortem_checks):
+            body = f"{incident.ref} was resolved {after.total_seconds() / 3600:.0f} hours ago: "
+            body += "its postmortem is due."
+            about = f"resolved-{incident.resolved_at.isoformat()}"
+            sent += send_once(incident, ReminderKind.POSTMORTEM, about, body, {})
     return sent

@@ -64,3 +64,22 @@ def test_two_beat_ticks_at_once_send_each_reminder_once(cast, committed):
         thread.join()
     assert sorted(counts) == [0, 1]
     assert incident.events.filter(kind="reminder").count() == 1
+
+
+def test_a_postmortem_reminder_comes_once_when_the_postmortems_app_says_it_is_due(
+    cast, committed, settings
+):
+    incident = declare(cast, severity=Severity.SEV1)
+    lifecycle.resolve(incident, cast.responder)
+    later = timezone.now() + timedelta(hours=settings.PAGING_POSTMORTEM_REMINDER_HOURS + 1)
+    assert reminders.send_due(later) == 0  # no postmortems app: nothing to remind of
+    due = {incident.pk}
+    check = lambda found: found.pk in due  # noqa: E731
+    reminders.register_postmortem_check(check)
+    try:
+        assert reminders.send_due(later) == 1
+        assert reminders.send_due(later) == 0
+        event = incident.events.get(kind="reminder", data__reminder="postmortem")
+        assert event.body.endswith("its postmortem is due.")
+    finally:
+        reminders.unregister_postmortem_check(check)
