@@ -61,6 +61,8 @@ def main() -> None:
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("PORT", "8000")
     os.environ.setdefault("HOST", "127.0.0.1")
+    # Links that leave the browser (a page's acknowledge link) point at this server.
+    os.environ.setdefault("SITE_URL", f"http://{os.environ['HOST']}:{os.environ['PORT']}")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     # On a laptop the webhook receivers people try first are on the laptop too.
     os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE", "true")

@@ -29,13 +29,22 @@ def is_due(position: Position | None, now: datetime) -> bool:
 
 
 def after(
-    position: Position, delays: Sequence[int], repeat: int, minute: timedelta
+    position: Position,
+    delays: Sequence[int],
+    repeat: int,
+    minute: timedelta,
+    now: datetime | None = None,
 ) -> Position | None:
-    """The position after running `position`'s step: None when nothing is left to run.
-    `delays[k]` is step k's delay in minutes before the next step."""
+    """The position after running `position`'s step (at `now`): None when nothing is left to
+    run. `delays[k]` is step k's delay in minutes before the next step. A step run so late
+    that the next one would already be due (a worker or Redis was down) gives the person
+    paged now their full delay, instead of paging every missed step at once."""
     if not delays:
         return None
-    due_at = position.due_at + delays[position.step] * minute
+    delay = delays[position.step] * minute
+    due_at = position.due_at + delay
+    if now is not None and due_at <= now:
+        due_at = now + delay
     if position.step + 1 < len(delays):
         return Position(position.step + 1, position.loop, due_at)
     if position.loop < repeat:

@@ -153,7 +153,7 @@ def run_step(escalation_id: int, token: str, now: datetime) -> StepRun:
         position = engine.Position(escalation.step, escalation.loop, escalation.next_due_at)
         created = _page_step(escalation, position, steps, now) if steps else []
         repeat = escalation.policy.repeat if escalation.policy else 0
-        following = engine.after(position, [d for d, _ in steps], repeat, minute())
+        following = engine.after(position, [d for d, _ in steps], repeat, minute(), now)
         if following is None:
             escalation.status = EscalationStatus.EXHAUSTED
             escalation.next_due_at = None

@@ -60,3 +60,13 @@ def test_retries_back_off_and_honour_retry_after():
     assert [engine.backoff(n, None, base).seconds for n in (1, 2, 3)] == [10, 20, 40]
     assert engine.backoff(1, timedelta(seconds=90), base) == timedelta(seconds=90)
     assert engine.backoff(30, None, base) == timedelta(minutes=10)
+
+
+def test_a_step_run_after_an_outage_gives_the_next_step_its_full_delay():
+    # Step 1 ran 12 minutes late (Redis was down): step 2 is not paged at once as well.
+    late = T0 + 12 * MINUTE
+    following = engine.after(engine.Position(0, 0, T0), [5, 5], 0, MINUTE, now=late)
+    assert following.due_at == late + 5 * MINUTE
+    # A little late (the next step not yet due): the schedule holds.
+    slightly = engine.after(engine.Position(0, 0, T0), [5, 5], 0, MINUTE, now=T0 + MINUTE)
+    assert slightly.due_at == T0 + 5 * MINUTE
