@@ -43,6 +43,17 @@ class DeclareForm(forms.Form):
     private = forms.BooleanField(
         required=False, help_text="Only the team, people with a role and staff will see it."
     )
+    # Passed to lifecycle as the declared event's `page` (the core does not know paging;
+    # the paging app reads it): "" is the default (page for SEV1/SEV2 when a service has an
+    # escalation policy).
+    page = forms.TypedChoiceField(
+        label="Page the on-call",
+        choices=[("", "Default: page for SEV1 and SEV2"), ("yes", "Page"), ("no", "Do not page")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+        help_text="Pages through the escalation policy of the incident's services.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

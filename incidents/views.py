@@ -93,6 +93,7 @@ def declare(request: HttpRequest) -> HttpResponse:
                 team=data["team"],
                 services=data["services"],
                 private=data["private"],
+                data={} if data.get("page") is None else {"page": data["page"]},
             )
         except (lifecycle.LifecycleError, PermissionDenied) as exc:
             form.add_error(None, _message(exc))

@@ -61,6 +61,8 @@ def main() -> None:
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("PORT", "8000")
     os.environ.setdefault("HOST", "127.0.0.1")
+    # Links that leave the browser (a page's acknowledge link) point at this server.
+    os.environ.setdefault("SITE_URL", f"http://{os.environ['HOST']}:{os.environ['PORT']}")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     # On a laptop the webhook receivers people try first are on the laptop too.
     os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE", "true")
@@ -84,7 +86,7 @@ def main() -> None:
         )
         honcho = Path(sys.executable).with_name("honcho")
         processes = subprocess.Popen([str(honcho), "start", "-f", str(BASE_DIR / "Procfile"),
-                                      "-d", str(BASE_DIR), "web", "worker", "chat",
+                                      "-d", str(BASE_DIR), "web", "worker", "chat", "paging",
                                       "beat"])  # fmt: skip
         processes.wait()
     except KeyboardInterrupt:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "incidents.oncall",
     "incidents.postmortems",
     "incidents.alerts",
+    "incidents.paging",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,29 @@ CELERY_BEAT_SCHEDULE["postmortems-due-reminders"] = {
 # how often repeats of one alert are mentioned on the incident's timeline.
 ALERTS_RATE_LIMIT_PER_MINUTE = env.int("ALERTS_RATE_LIMIT_PER_MINUTE", default=6000)
 ALERTS_REPEAT_WINDOW = env.int("ALERTS_REPEAT_WINDOW", default=300)
+# Paging has its own queue and worker too: a page never waits behind chat or anything else.
+CELERY_TASK_ROUTES["paging.*"] = {"queue": "paging"}
+CELERY_BEAT_SCHEDULE["paging-audit"] = {"task": "paging.audit", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["paging-remind"] = {"task": "paging.remind", "schedule": 60.0}
+# acks_late on Redis: a message not acknowledged within the visibility timeout is delivered
+# again. Paging tasks are short (a send waits at most the outbound timeouts), and countdowns
+# (a step's delay) run longer, so the timeout is well above both; a repeat does nothing
+# (every paging task is safe to run twice).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+
+# --- Paging
+# A paging "minute" in seconds: 60, except in end-to-end tests that run real escalations.
+PAGING_MINUTE_SECONDS = env.float("PAGING_MINUTE_SECONDS", default=60.0)
+# A page stuck in "sending" this long was lost with its worker; the auditor sends it again.
+PAGING_SEND_DEADLINE_SECONDS = env.int("PAGING_SEND_DEADLINE_SECONDS", default=60)
+PAGING_MAX_ATTEMPTS = env.int("PAGING_MAX_ATTEMPTS", default=5)
+PAGING_RETRY_BASE_SECONDS = env.float("PAGING_RETRY_BASE_SECONDS", default=10.0)
+# The auditor leaves work alone for this long past its due time (its own task is coming).
+PAGING_AUDIT_GRACE_SECONDS = env.float("PAGING_AUDIT_GRACE_SECONDS", default=10.0)
+PAGING_ACK_MAX_AGE = env.int("PAGING_ACK_MAX_AGE", default=24 * 3600)
+# Status-update reminders per severity, in minutes (None: never).
+PAGING_POSTMORTEM_REMINDER_HOURS = env.int("PAGING_POSTMORTEM_REMINDER_HOURS", default=48)
+PAGING_REMINDER_MINUTES = {"SEV1": 20, "SEV2": 30, "SEV3": 60, "SEV4": None}
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"

@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("incidents.chat.urls")),
     path("", include("incidents.oncall.urls")),
     path("", include("incidents.postmortems.urls")),
+    path("", include("incidents.paging.urls")),
     path("", include("incidents.urls")),
     path("", include("incidents.alerts.urls")),
 ]

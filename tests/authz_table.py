@@ -19,11 +19,23 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from django.core import mail
+
 from accounts.models import ApiToken, User
 from incidents import lifecycle
 from incidents.chat.models import ChatChannel, ChatIdentity
 from incidents.models import Incident, IncidentRole, Service, Status, TimelineEvent
 from incidents.oncall.models import Layer, Override, PersonalCalendar, Schedule
+from incidents.paging import ack
+from incidents.paging.models import (
+    ContactKind,
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    Notification,
+    ServicePaging,
+)
+from incidents.paging.serializers import replace_steps
 
 from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
@@ -87,6 +99,7 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
     )
     for person in (cast.viewer, cast.responder, cast.admin, cast.outsider):
         PersonalCalendar.objects.create(user=person, token=f"calendar-of-{person.pk}")
+    page = page_sent(incident, cast.responder)
     return SimpleNamespace(
         ref=incident.ref,
         pk=incident.pk,
@@ -98,9 +111,39 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
         schedule=schedule.pk,
         schedule_token=schedule.calendar_token,
         override=override.pk,
+        ack_token=ack.token_for(page.delivery_id),
+        contact_method=page.contact_method_id,
+        policy=make_policy(cast).pk,
         cast=cast,
         user=None,  # the person making the request; set by the test
     )
+
+
+def page_sent(incident: Incident, person: User) -> Notification:
+    """A page to `person` about `incident`, as step 1 of an escalation records it."""
+    now = datetime.now(UTC)
+    escalation = Escalation.objects.create(incident=incident, started_at=now, next_due_at=now)
+    method = ContactMethod.objects.create(
+        user=person, kind=ContactKind.EMAIL, address="responder@example.com"
+    )
+    return Notification.objects.create(
+        escalation=escalation, incident=incident, user=person, contact_method=method,
+        kind=method.kind, loop=0, step=1, due_at=now, status="delivered",
+    )  # fmt: skip
+
+
+def make_policy(cast: Cast) -> EscalationPolicy:
+    policy = EscalationPolicy.objects.create(name="Ops escalation", team=cast.team)
+    replace_steps(policy, [{"delay_minutes": 5, "targets": [{"user": cast.responder}]}])
+    return policy
+
+
+def policy_steps(ctx: SimpleNamespace) -> list:
+    return list(EscalationPolicy.objects.get(pk=ctx.policy).steps.values_list("delay_minutes"))
+
+
+def page_acknowledged(ctx: SimpleNamespace) -> bool:
+    return Escalation.objects.filter(incident_id=ctx.pk, status="acknowledged").exists()
 
 
 # --- What people notice --------------------------------------------------------------------
@@ -546,6 +589,219 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: f"/calendars/person/calendar-of-{c.cast.responder.pk}.ics",
         PUBLIC,
         shows=lambda c: "BEGIN:VCALENDAR",
+    ),
+    # --- paging (incidents/paging): the acknowledge link is public, signed, single use
+    Endpoint(
+        "acknowledge link page",
+        "get",
+        lambda c: f"/page/ack/{c.ack_token}/",
+        PUBLIC,  # the paged person may be logged out; the signed token is the key
+        status=Status.TRIGGERED,
+        page=True,
+        shows=lambda c: "Acknowledge</button>",
+    ),
+    Endpoint(
+        "acknowledge by link",
+        "post",
+        lambda c: f"/page/ack/{c.ack_token}/",
+        PUBLIC,
+        status=Status.TRIGGERED,
+        page=True,
+        effect=lambda c: page_acknowledged(c) and incident(c).status == Status.INVESTIGATING,
+    ),
+    Endpoint(
+        "acknowledge by tampered link",
+        "post",
+        lambda c: f"/page/ack/{c.ack_token[:-3]}xyz/",
+        dict.fromkeys(PEOPLE, 404),
+        status=Status.TRIGGERED,
+        page=True,
+        effect=page_acknowledged,
+    ),
+    # Contact methods are each person's own: nobody else learns they exist.
+    Endpoint(
+        "list contact methods",
+        "get",
+        lambda c: "/api/v1/contact-methods/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "responder@example.com",
+        sees=frozenset({"responder"}),
+    ),
+    Endpoint(
+        "add contact method",
+        "post",
+        lambda c: "/api/v1/contact-methods/",
+        {**OPEN_TO_SIGNED_IN, "viewer": 201, "responder": 201, "admin": 201, "outsider": 201},
+        body=lambda c: {"kind": "email", "address": "pager@example.com"},
+        effect=lambda c: ContactMethod.objects.filter(
+            user=c.user, address="pager@example.com"
+        ).exists(),
+    ),
+    Endpoint(
+        "contact method detail",
+        "get",
+        lambda c: f"/api/v1/contact-methods/{c.contact_method}/",
+        {**OPEN_TO_SIGNED_IN, "viewer": 404, "admin": 404, "outsider": 404},
+        shows=lambda c: "responder@example.com",
+    ),
+    Endpoint(
+        "edit contact method",
+        "patch",
+        lambda c: f"/api/v1/contact-methods/{c.contact_method}/",
+        {**OPEN_TO_SIGNED_IN, "viewer": 404, "admin": 404, "outsider": 404},
+        body=lambda c: {"address": "changed@example.com"},
+        effect=lambda c: ContactMethod.objects.filter(address="changed@example.com").exists(),
+    ),
+    Endpoint(
+        "remove contact method",
+        "delete",
+        lambda c: f"/api/v1/contact-methods/{c.contact_method}/",
+        {"anonymous": 401, "viewer": 404, "responder": 204, "admin": 404, "outsider": 404},
+        effect=lambda c: not ContactMethod.objects.filter(pk=c.contact_method).exists(),
+    ),
+    Endpoint(
+        "send a test page",
+        "post",
+        lambda c: f"/api/v1/contact-methods/{c.contact_method}/test/",
+        {**OPEN_TO_SIGNED_IN, "viewer": 404, "admin": 404, "outsider": 404},
+        effect=lambda c: any("Test page" in m.subject for m in mail.outbox),
+    ),
+    # Escalation policies: the team's members read them, its responders and admins change them.
+    Endpoint(
+        "list escalation policies",
+        "get",
+        lambda c: "/api/v1/escalation-policies/",
+        OPEN_TO_SIGNED_IN,
+        shows=lambda c: "Ops escalation",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "add escalation policy",
+        "post",
+        lambda c: "/api/v1/escalation-policies/",
+        {**CREATE, "outsider": 403},
+        body=lambda c: {
+            "name": "Night escalation",
+            "team": c.cast.team.pk,
+            "steps": [{"delay_minutes": 5, "targets": [{"team": c.cast.team.pk}]}],
+        },
+        effect=lambda c: EscalationPolicy.objects.filter(name="Night escalation").exists(),
+    ),
+    Endpoint(
+        "escalation policy detail",
+        "get",
+        lambda c: f"/api/v1/escalation-policies/{c.policy}/",
+        READ,
+        shows=lambda c: "Ops escalation",
+    ),
+    Endpoint(
+        "replace escalation policy",
+        "put",
+        lambda c: f"/api/v1/escalation-policies/{c.policy}/",
+        WRITE,
+        body=lambda c: {
+            "name": "Ops escalation",
+            "team": c.cast.team.pk,
+            "steps": [{"delay_minutes": 7, "targets": [{"team": c.cast.team.pk}]}],
+        },
+        effect=lambda c: policy_steps(c) == [(7,)],
+    ),
+    Endpoint(
+        "edit escalation policy",
+        "patch",
+        lambda c: f"/api/v1/escalation-policies/{c.policy}/",
+        WRITE,
+        body=lambda c: {"repeat": 3},
+        effect=lambda c: EscalationPolicy.objects.get(pk=c.policy).repeat == 3,
+    ),
+    Endpoint(
+        "remove escalation policy",
+        "delete",
+        lambda c: f"/api/v1/escalation-policies/{c.policy}/",
+        {**WRITE, "responder": 204, "admin": 204},
+        effect=lambda c: not EscalationPolicy.objects.filter(pk=c.policy).exists(),
+    ),
+    Endpoint(
+        "page someone",
+        "post",
+        lambda c: "/api/v1/pages/",
+        {**CREATE, "outsider": 404},
+        body=lambda c: {"incident": c.ref, "user": c.cast.admin.email},
+        effect=lambda c: (
+            Escalation.objects.filter(incident_id=c.pk).exclude(manual_targets=[]).exists()
+        ),
+    ),
+    # Paging's pages and form posts
+    Endpoint(
+        "page someone form",
+        "post",
+        lambda c: f"/incidents/{c.ref}/page-someone/",
+        {**PAGE_WRITE, "outsider": 404},
+        body=lambda c: {"user": c.cast.admin.pk},
+        page=True,
+        effect=lambda c: (
+            Escalation.objects.filter(incident_id=c.pk).exclude(manual_targets=[]).exists()
+        ),
+    ),
+    Endpoint(
+        "add contact method form",
+        "post",
+        lambda c: "/paging/contact-methods/",
+        {**PAGE_OPEN_TO_SIGNED_IN, "viewer": 302, "responder": 302, "admin": 302, "outsider": 302},
+        body=lambda c: {"kind": "email", "address": "form@example.com", "delay_minutes": 0},
+        page=True,
+        effect=lambda c: ContactMethod.objects.filter(
+            user=c.user, address="form@example.com"
+        ).exists(),
+    ),
+    Endpoint(
+        "remove contact method form",
+        "post",
+        lambda c: f"/paging/contact-methods/{c.contact_method}/remove/",
+        {"anonymous": 302, "viewer": 404, "responder": 302, "admin": 404, "outsider": 404},
+        page=True,
+        effect=lambda c: not ContactMethod.objects.filter(pk=c.contact_method).exists(),
+    ),
+    Endpoint(
+        "send a test page form",
+        "post",
+        lambda c: f"/paging/contact-methods/{c.contact_method}/test/",
+        {"anonymous": 302, "viewer": 404, "responder": 302, "admin": 404, "outsider": 404},
+        page=True,
+        effect=lambda c: any("Test page" in m.subject for m in mail.outbox),
+    ),
+    Endpoint(
+        "service escalation policy form",
+        "post",
+        lambda c: f"/paging/services/{c.service}/policy/",
+        {**PAGE_WRITE, "outsider": 403},
+        body=lambda c: {"policy": c.policy},
+        page=True,
+        effect=lambda c: ServicePaging.objects.filter(service_id=c.service).exists(),
+    ),
+    Endpoint(
+        "escalation policies page",
+        "get",
+        lambda c: "/paging/policies/",
+        PAGE_OPEN_TO_SIGNED_IN,
+        page=True,
+        shows=lambda c: "Ops escalation",
+        sees=frozenset(TEAM),
+    ),
+    Endpoint(
+        "add escalation policy form",
+        "post",
+        lambda c: "/paging/policies/",
+        {**PAGE_WRITE, "outsider": 400},
+        body=lambda c: {
+            "name": "Form policy",
+            "team": c.cast.team.pk,
+            "repeat": 0,
+            "step1_delay": 5,
+            "step1_people": [c.cast.responder.pk],
+        },
+        page=True,
+        effect=lambda c: EscalationPolicy.objects.filter(name="Form policy").exists(),
     ),
     Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC, shows=lambda c: "openapi"),
     Endpoint("API docs", "get", lambda c: "/api/docs/", PUBLIC, shows=lambda c: "swagger"),

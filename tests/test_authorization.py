@@ -29,6 +29,15 @@ from incidents.oncall.models import (
     PersonalCalendar,
     Schedule,
 )
+from incidents.paging.models import (
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    EscalationStep,
+    Notification,
+    NotificationRule,
+    ServicePaging,
+)
 
 from .authz_table import ENDPOINTS, PEOPLE, Endpoint, setup
 from .helpers import api_client, declare
@@ -63,6 +72,13 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "integrations": list(Integration.objects.order_by("pk").values()),
         "alerts": list(Alert.objects.order_by("pk").values()),
         "maintenance": list(MaintenanceWindow.objects.order_by("pk").values()),
+        "escalations": list(Escalation.objects.order_by("pk").values()),
+        "notifications": list(Notification.objects.order_by("pk").values()),
+        "contact_methods": list(ContactMethod.objects.order_by("pk").values()),
+        "policies": list(EscalationPolicy.objects.order_by("pk").values()),
+        "steps": list(EscalationStep.objects.order_by("pk").values()),
+        "rules": list(NotificationRule.objects.order_by("pk").values()),
+        "service_policies": list(ServicePaging.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         **postmortem_snapshot(),
         "people": list(

@@ -29,6 +29,7 @@ from incidents import lifecycle
 from incidents.alerts.models import MaintenanceWindow
 from incidents.chat.models import ChatChannel
 from incidents.models import IncidentRole, Service
+from incidents.paging.models import ContactMethod, EscalationPolicy
 from incidents.postmortems.records import add_action_item, add_factor
 from incidents.postmortems.workflow import open_postmortem
 
@@ -78,6 +79,8 @@ def world():
     channel = ChatChannel.objects.create(
         team=cast.team, name="#ops", webhook_url="https://hooks.slack.com/services/T/B/x"
     )
+    policy = EscalationPolicy.objects.create(name="Ops paging", team=cast.team)
+    method = ContactMethod.objects.create(user=cast.admin, kind="email", address="a@example.com")
     postmortem, _created = open_postmortem(incident, cast.responder)
     factor = add_factor(postmortem, cast.responder, category="technical", description="Pool")
     item = add_action_item(postmortem, cast.responder, title="Alert on pool saturation")
@@ -90,6 +93,7 @@ def world():
         "integrations": integration.pk, "maintenance-windows": window.pk,
         "schedules": schedule.pk, "chat-channels": channel.pk, "factors": factor.pk,
         "action-items": item.pk,
+        "escalation-policies": policy.pk, "contact-methods": method.pk,
     }  # fmt: skip
     return raw, path_parameters, ids
 

@@ -3,11 +3,14 @@ which the views hand to incidents/lifecycle.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -104,6 +107,26 @@ class ServiceRefField(serializers.Field):
         return value.pk
 
 
+@dataclass(frozen=True)
+class ServiceExtension:
+    """An optional field a capability app adds to the services API (paging adds
+    `escalation_policy`). The core never imports the app: the app registers one of these in
+    its AppConfig.ready(), and the service serializers below ask the registry."""
+
+    name: str
+    field: Callable[[], serializers.Field]  # a fresh write field
+    read: Callable[[Service], Any]  # the value shown for a service
+    check: Callable[[Any, Team | None], None]  # raise ValidationError for a bad value
+    save: Callable[[Service, Any], None]  # store the value once the service is saved
+
+
+SERVICE_EXTENSIONS: dict[str, ServiceExtension] = {}
+
+
+def register_service_extension(extension: ServiceExtension) -> None:
+    SERVICE_EXTENSIONS[extension.name] = extension
+
+
 class ServiceSerializer(ModelSerializer):
     """A service as read. `team` is null only for services from before teams were
     required; only staff may change those."""
@@ -114,6 +137,12 @@ class ServiceSerializer(ModelSerializer):
         model = Service
         fields = ["id", "name", "description", "team", "created_at"]
         read_only_fields = ["id", "team", "created_at"]
+
+    def to_representation(self, service):
+        data = super().to_representation(service)
+        for extension in SERVICE_EXTENSIONS.values():
+            data[extension.name] = extension.read(service)
+        return data
 
 
 class ServiceWriteSerializer(ModelSerializer):
@@ -133,6 +162,28 @@ class ServiceWriteSerializer(ModelSerializer):
                 f"You are not a responder of {team}: only its responders may give it services."
             )
         return team
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for extension in SERVICE_EXTENSIONS.values():
+            fields[extension.name] = extension.field()
+        return fields
+
+    def validate(self, attrs):
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        for name, extension in SERVICE_EXTENSIONS.items():
+            if name in attrs:
+                extension.check(attrs[name], team)
+        return attrs
+
+    def save(self, **kwargs):
+        extras = {name: self.validated_data.pop(name) for name in list(self.validated_data)
+                  if name in SERVICE_EXTENSIONS}  # fmt: skip
+        with transaction.atomic():
+            service = super().save(**kwargs)
+            for name, value in extras.items():
+                SERVICE_EXTENSIONS[name].save(service, value)
+        return service
 
 
 class ServiceBriefSerializer(ModelSerializer):
@@ -270,6 +321,13 @@ class IncidentCreateSerializer(serializers.Serializer):
     labels = LabelsField(required=False)
     impact_started_at = DateTimeField(required=False, allow_null=True)
     commander = UserRefField(required=False, allow_null=True)
+    page = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Page through the services' escalation policy. Default: yes for SEV1 and "
+        "SEV2 when a service has a policy.",
+    )
 
 
 class IncidentUpdateSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from incidents.oncall.api import ScheduleViewSet
+from incidents.paging.api import ContactMethodViewSet, EscalationPolicyViewSet, page_someone
 
 from . import views
 
@@ -11,8 +12,11 @@ router.register("services", views.ServiceViewSet, basename="service")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("contact-methods", ContactMethodViewSet, basename="contact-method")
+router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
 
 urlpatterns = [
     path("me/", views.me, name="me"),
+    path("pages/", page_someone, name="page-someone"),
     path("", include(router.urls)),
 ]

@@ -88,7 +88,11 @@ class IncidentViewSet(
 
     def create(self, request, *args, **kwargs):
         data = _valid(s.IncidentCreateSerializer, request)
-        incident = lifecycle.declare(request.user, **data)
+        # The core passes the choice on in the declared event; the paging app acts on it.
+        page = data.pop("page", None)
+        incident = lifecycle.declare(
+            request.user, **data, data={} if page is None else {"page": page}
+        )
         return self._incident_response(incident, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):

@@ -21,6 +21,8 @@ from accounts.models import Role, Team, User
 from accounts.permissions import can_act_for_team, get_incident_for
 from incidents import lifecycle
 from incidents.models import Incident, IncidentRole, Severity, Status
+from incidents.oncall.models import Schedule
+from incidents.paging import manual as paging
 
 from . import blocks
 from .delivery import incident_facts
@@ -270,10 +272,26 @@ def list_open(person: User, request: Request, args: list[str]) -> dict[str, Any]
 
 
 def page(person: User, request: Request, args: list[str]) -> dict[str, Any]:
-    return blocks.ephemeral(
-        "Paging is not set up in this Keel yet, so `/incident page` cannot page anyone. "
-        "Call them, or ask an admin about escalation policies."
-    )
+    """`/incident page @person|email|me [INC-n]`, or `/incident page <schedule name> [INC-n]`
+    (whoever the incident's team's schedule has on call now)."""
+    ref, rest = take_ref(args)
+    if not rest:
+        raise Usage("page")
+    incident = incident_for(person, request, ref, "page")
+    words = " ".join(rest)
+    schedule = Schedule.objects.filter(team_id=incident.team_id, name__iexact=words).first()
+    if schedule is not None:
+        target, who = {"schedule": schedule.pk}, f"whoever is on call for {schedule.name}"
+    elif len(rest) == 1:
+        try:
+            paged = named_person(rest[0], person)
+        except Usage:
+            raise Usage("page", "Name a person (@-mention or email) or a schedule.") from None
+        target, who = {"user": paged.pk}, paged.name
+    else:
+        raise Usage("page", "Name a person (@-mention or email) or a schedule of the team.")
+    paging.page(incident, person, target)
+    return done(f"Paging {blocks.escape(who)} for {incident.ref}.")
 
 
 def oncall(person: User, request: Request, args: list[str]) -> dict[str, Any]:

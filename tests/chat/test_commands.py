@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from incidents.chat.models import ChatChannel, ChatIdentity, LinkedChannel
 from incidents.models import Incident, TimelineEvent
+from incidents.paging.models import Escalation
 from tests.helpers import declare
+from tests.oncall.helpers import make_schedule
 
 from .slack import command_body, post_signed
 
@@ -234,8 +236,17 @@ def test_list_shows_the_open_incidents_the_person_may_see(cast, slack, linked):
     assert public.ref in theirs and private.ref not in theirs and "Secret" not in theirs
 
 
-def test_page_and_oncall_say_they_are_not_set_up_yet(cast, slack):
-    assert "Paging is not set up" in slack("page viewer@example.com")["text"]
+def test_page_pages_a_person_or_a_schedule_by_hand(cast, slack, linked):
+    incident = declare(cast)
+    assert "Paging Admin" in slack(f"page admin@example.com {incident.ref}")["text"]
+    schedule = make_schedule(cast.team, [cast.viewer], name="Ops primary")
+    assert "on call for Ops primary" in slack(f"page Ops primary {incident.ref}")["text"]
+    targets = [e.manual_targets for e in Escalation.objects.order_by("pk")]
+    assert targets == [[{"user": cast.admin.pk}], [{"schedule": schedule.pk}]]
+    assert "Name a person" in slack(f"page nobody at all {incident.ref}")["text"]
+
+
+def test_oncall_says_it_is_not_set_up_yet(cast, slack):
     assert "not set up" in slack("oncall ops")["text"]
 
 

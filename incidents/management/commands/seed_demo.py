@@ -14,6 +14,7 @@ from accounts.models import Membership, Role, Team, User
 from incidents import lifecycle
 from incidents.models import IncidentRole, Service, Severity, Status
 from incidents.oncall.demo import seed_schedules
+from incidents.paging.demo import seed_paging
 
 DEMO_EMAIL = "demo@keel.local"
 DEMO_PASSWORD = "keel-demo"  # noqa: S105  (demo only; refused without DEBUG)
@@ -61,6 +62,10 @@ class Command(BaseCommand):
             services = self._services()
             self._incidents(people, services)
             seed_schedules(self.teams, timezone.now())
+        # After the incidents are committed (their hooks have run): the demo incidents are
+        # not paged on first start; those declared from now on are.
+        with transaction.atomic():
+            seed_paging(self.teams)
         self.stdout.write(self.style.SUCCESS(f"Demo data created. Log in as {DEMO_EMAIL}."))
 
     def _people(self, password: str) -> dict[str, User]:

@@ -1,0 +1,231 @@
+"""Paging's records. The database is the record of every escalation and every message:
+Redis only carries the work (GoAlert keeps its engine's state in PostgreSQL the same way).
+
+- EscalationPolicy + EscalationStep: who is paged, in which order, how long apart.
+- ServicePaging: the policy a service pages with (the core Service knows nothing of paging).
+- ContactMethod + NotificationRule: how one person is reached, and when.
+- Escalation: one incident's run through a policy; `token` is the active run's id, so a
+  task carrying an older token does nothing.
+- Notification: one message to one contact method, written before it is sent, with the
+  `delivery_id` the receiver sees (a retry after a crash carries the same one).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Team
+from incidents.models import Incident, Service
+
+
+class EscalationPolicy(models.Model):
+    name = models.CharField(max_length=100)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_policies")
+    # How many more times the whole policy runs after its last step (0: once).
+    repeat = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationStep(models.Model):
+    """Step k runs `delay_minutes` after step k-1 (step 1 at once). `targets` is a list of
+    {"user": id} | {"schedule": id} | {"team": id}, checked by the API and forms."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    delay_minutes = models.PositiveIntegerField(default=5)
+    targets = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "position"], name="one_step_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} step {self.position + 1}"
+
+
+class ServicePaging(models.Model):
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="paging")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.service} pages with {self.policy}"
+
+
+class ContactKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+    SLACK = "slack", "Slack incoming webhook"
+
+
+class ContactMethod(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
+    )
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    address = models.CharField(max_length=500)  # an email address or a URL
+    secret = models.CharField(max_length=64, blank=True)  # webhooks sign with it
+    # Set when a delivery failed for good; the person is told on their next visit.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.kind == ContactKind.WEBHOOK and not self.secret:
+            self.secret = secrets.token_hex(32)
+        super().save(*args, **kwargs)
+
+
+class NotificationRule(models.Model):
+    """Use `contact_method` `delay_minutes` after a page to its person (GoAlert's
+    notification rules). A person without rules is reached on every method at once."""
+
+    contact_method = models.ForeignKey(
+        ContactMethod, on_delete=models.CASCADE, related_name="rules"
+    )
+    delay_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contact_method", "delay_minutes"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_method", "delay_minutes"], name="one_rule_per_delay"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_method} after {self.delay_minutes} min"
+
+
+class EscalationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    STOPPED = "stopped", "Stopped"  # resolved, declined, merged
+    EXHAUSTED = "exhausted", "Ran every step"
+
+
+class EscalationQuerySet(models.QuerySet["Escalation"]):
+    def active(self) -> EscalationQuerySet:
+        return self.filter(status=EscalationStatus.ACTIVE)
+
+
+class Escalation(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="escalations")
+    policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A page by hand ("page someone"): one step, these targets, no repeats.
+    manual_targets = models.JSONField(default=list, blank=True)
+    token = models.UUIDField(default=uuid.uuid4, unique=True)
+    status = models.CharField(
+        max_length=12, choices=EscalationStatus.choices, default=EscalationStatus.ACTIVE
+    )
+    step = models.PositiveSmallIntegerField(default=0)  # the next step to run (0-based)
+    loop = models.PositiveSmallIntegerField(default=0)
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_because = models.CharField(max_length=200, blank=True)
+
+    objects = EscalationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["status", "next_due_at"], name="escalation_due")]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.pk} of incident {self.incident_id} ({self.status})"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Not sent (acknowledged first)"
+
+
+class Notification(models.Model):
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="notifications"
+    )
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contact_method = models.ForeignKey(
+        ContactMethod, null=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    loop = models.PositiveSmallIntegerField()
+    step = models.PositiveSmallIntegerField()  # 1-based, as people count steps
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    due_at = models.DateTimeField()  # when to try next (a rule's delay, a retry's backoff)
+    # While `sending`: past this, the sender crashed and the auditor sends it again.
+    deadline = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent inside another notification's message (identical pages bundled into one).
+    bundled_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The ack link in this message was used (single use).
+    ack_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # A step runs once: a task delivered twice cannot write a second message.
+            models.UniqueConstraint(
+                fields=["escalation", "loop", "step", "user", "contact_method"],
+                name="one_notification_per_step_person_method",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="notification_due")]
+
+    def __str__(self) -> str:
+        return f"Page {self.delivery_id} ({self.status})"
+
+
+class ReminderKind(models.TextChoices):
+    STATUS_UPDATE = "status_update", "Status update due"
+    NO_COMMANDER = "no_commander", "No commander"
+    POSTMORTEM = "postmortem", "Postmortem due"
+
+
+class Reminder(models.Model):
+    """One reminder sent: the unique key makes two overlapping beat ticks send it once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    # What the reminder is about: the seq of the last update it nudges after.
+    about = models.CharField(max_length=50)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "kind", "about"], name="one_reminder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder about {self.about}"

@@ -1,0 +1,180 @@
+"""API shapes for paging (DESIGN.md, Contracts: Paging). Bad input is a 400 naming the
+field: an unknown person, schedule or team, a target with two keys, no steps."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import Role, Team
+from accounts.permissions import can_act_for_team
+from incidents.api.serializers import ModelSerializer, TextField, UserRefField
+from incidents.oncall.models import Schedule
+
+from .models import ContactKind, ContactMethod, EscalationPolicy, EscalationStep, NotificationRule
+
+MAX_STEPS = 20
+MAX_TARGETS = 20
+MAX_DELAY = 24 * 60
+
+
+class ContactMethodSerializer(ModelSerializer):
+    address = TextField(max_length=500, help_text="An email address, or an https URL.")
+    rules = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_DELAY),
+        required=False,
+        write_only=True,
+        max_length=10,
+        help_text="Minutes after a page at which this method is used; [0] (at once) if not given.",
+    )
+
+    secret = serializers.CharField(
+        read_only=True, allow_null=True,
+        help_text="A webhook's signing secret: in the answer that adds it, null afterwards.",
+    )  # fmt: skip
+
+    class Meta:
+        model = ContactMethod
+        fields = ["id", "kind", "address", "rules", "secret", "failed_at", "failure"]
+        read_only_fields = ["id", "secret", "failed_at", "failure"]
+
+    def validate(self, attrs):
+        kind = attrs.get("kind") or getattr(self.instance, "kind", None)
+        address = attrs.get("address") or getattr(self.instance, "address", "")
+        if kind == ContactKind.EMAIL:
+            serializers.EmailField().run_validation(address)
+        else:
+            try:
+                serializers.URLField().run_validation(address)
+            except serializers.ValidationError:
+                address = ""
+            if not address.startswith(("https://", "http://")):
+                raise serializers.ValidationError({"address": "Give an http(s) URL."})
+        if "address" in attrs and self.instance is not None:
+            attrs["failed_at"], attrs["failure"] = None, ""  # a fixed address works again
+        return attrs
+
+    def to_representation(self, method):
+        data = super().to_representation(method)
+        data["rules"] = [rule.delay_minutes for rule in method.rules.all()]
+        # The signing secret is shown once, when the webhook is added.
+        if not self.context.get("show_secret") or not data["secret"]:
+            data["secret"] = None
+        return data
+
+    def create(self, validated):
+        rules = validated.pop("rules", [0])
+        method = ContactMethod.objects.create(**validated)
+        set_rules(method, rules)
+        return method
+
+    def update(self, method, validated):
+        rules = validated.pop("rules", None)
+        method = super().update(method, validated)
+        if rules is not None:
+            set_rules(method, rules)
+        return method
+
+
+def set_rules(method: ContactMethod, delays: list[int]) -> None:
+    method.rules.all().delete()
+    NotificationRule.objects.bulk_create(
+        NotificationRule(contact_method=method, delay_minutes=d) for d in sorted(set(delays))
+    )
+
+
+class TargetSerializer(serializers.Serializer):
+    user = UserRefField(required=False)
+    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.all(), required=False)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+
+    def validate(self, attrs):
+        if len(attrs) != 1:
+            raise serializers.ValidationError(
+                'A target is exactly one of {"user": person}, {"schedule": id}, {"team": id}.'
+            )
+        return attrs
+
+    def to_representation(self, target):
+        return target
+
+
+class StepSerializer(serializers.Serializer):
+    delay_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DELAY)
+    targets = TargetSerializer(many=True, allow_empty=False, max_length=MAX_TARGETS)
+
+
+class EscalationPolicySerializer(ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    repeat = serializers.IntegerField(min_value=0, max_value=10, default=0)
+    steps = StepSerializer(many=True, allow_empty=False, max_length=MAX_STEPS)
+    name = TextField(max_length=100)
+
+    class Meta:
+        model = EscalationPolicy
+        fields = ["id", "name", "team", "repeat", "steps"]
+
+    def validate_team(self, team: Team) -> Team:
+        if self.instance is not None and team.pk != self.instance.team_id:
+            raise serializers.ValidationError("A policy stays with its team.")
+        if not can_act_for_team(self.context["request"].user, team.pk, Role.RESPONDER):
+            raise PermissionDenied(f"Only responders of {team} may add its escalation policies.")
+        return team
+
+    def validate(self, attrs):
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        for step in attrs.get("steps", []):
+            for target in step["targets"]:
+                schedule = target.get("schedule")
+                if schedule is not None and schedule.team_id != team.pk:
+                    raise serializers.ValidationError(
+                        {"steps": f"Schedule {schedule.pk} is not a schedule of {team}."}
+                    )
+        return attrs
+
+    def create(self, validated):
+        steps = validated.pop("steps")
+        policy = EscalationPolicy.objects.create(**validated)
+        replace_steps(policy, steps)
+        return policy
+
+    def update(self, policy, validated):
+        steps = validated.pop("steps", None)
+        policy = super().update(policy, validated)
+        if steps is not None:
+            replace_steps(policy, steps)
+        return policy
+
+    def to_representation(self, policy):
+        return {
+            "id": policy.pk, "name": policy.name, "team": policy.team_id, "repeat": policy.repeat,
+            "steps": [{"delay_minutes": s.delay_minutes, "targets": s.targets}
+                      for s in policy.steps.order_by("position")],
+        }  # fmt: skip
+
+
+def stored_target(target: dict) -> dict:
+    ((key, value),) = target.items()
+    return {key: value.pk}
+
+
+def replace_steps(policy: EscalationPolicy, steps: list[dict]) -> None:
+    policy.steps.all().delete()
+    EscalationStep.objects.bulk_create(
+        EscalationStep(
+            policy=policy, position=k, delay_minutes=step["delay_minutes"],
+            targets=[stored_target(t) for t in step["targets"]],
+        )
+        for k, step in enumerate(steps)
+    )  # fmt: skip
+
+
+class PageSomeoneSerializer(serializers.Serializer):
+    incident = TextField(max_length=20, help_text="The incident's ref, e.g. INC-12.")
+    user = UserRefField(required=False)
+    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.all(), required=False)
+
+    def validate(self, attrs):
+        if ("user" in attrs) == ("schedule" in attrs):
+            raise serializers.ValidationError("Name exactly one of user or schedule.")
+        return attrs
