@@ -7,7 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from .models import User
 
-TIME_ZONES = sorted(zoneinfo.available_timezones())
+# Real places (Area/City) and UTC; not the system's aliases such as "localtime" or "Factory".
+TIME_ZONES = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
 
 
 class LoginForm(AuthenticationForm):

@@ -16,7 +16,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role, Team
 from accounts.permissions import (
@@ -222,11 +222,14 @@ def _message(exc: Exception) -> str:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def incident_action(request: HttpRequest, ref: str, action: str) -> HttpResponse:
     """Allowed: a redirect back to the incident (302). Refused: the incident page again,
     saying why, with what was typed kept: 409 when the incident's state does not allow
-    it, 400 for invalid input, 403 when this person may not."""
+    it, 400 for invalid input, 403 when this person may not. A refused action leaves the
+    browser at this address, so a reload (a GET) goes back to the incident page."""
+    if request.method == "GET":
+        return redirect("incidents:detail", ref=ref)
     incident = get_incident_for(request.user, ref, edit=True)
     form_class, step = ACTIONS[action]
     # The role form lists (and accepts) only the people this person may see.

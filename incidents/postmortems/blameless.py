@@ -113,6 +113,12 @@ RULES: list[Rule] = [
         "Postmortems name contributing factors and owners of fixes, not people responsible.",
     ),
     Rule(
+        # Systems do not forget: whoever "forgot", it is a person, named or not.
+        r"\bforg(?:ot|otten|etting)\b",
+        PERSON_FAILURE,
+        CONDITIONS,
+    ),
+    Rule(
         r"\bif only\b",
         COUNTERFACTUAL,
         "State what happened and which signal or safeguard was missing.",

@@ -62,6 +62,13 @@
     signIn.textContent = "sign in";
     note.append(`${detail} `, reload, " or ", signIn, ".");
     status.after(note);
+    // Nothing on the page works for this person any more: say so by disabling it, rather
+    // than leave buttons that would only answer with an error.
+    presence.replaceChildren();
+    document.querySelectorAll("main form").forEach((form) => {
+      form.inert = true;
+      form.classList.add("access-ended");
+    });
   }
 
   // A connection the server refused before opening: is the page itself still ours to

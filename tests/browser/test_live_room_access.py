@@ -37,6 +37,8 @@ def assert_room_stopped(page, witness) -> None:
     assert status.inner_text() == "Access ended"
     assert page.get_by_role("link", name="Reload").is_visible()
     assert page.get_by_role("link", name="sign in").is_visible()
+    # Its forms no longer work for this person, and look it.
+    assert page.evaluate("[...document.querySelectorAll('main form')].every(f => f.inert)")
     witness.get_by_label("Note").fill("Written after access ended")
     with witness.expect_navigation():
         witness.get_by_role("button", name="Add note", exact=True).click()

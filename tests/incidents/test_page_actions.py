@@ -181,3 +181,13 @@ def test_acknowledging_from_the_page_makes_the_person_commander(cast, signed_in)
     signed_in.post(f"/incidents/{incident.ref}/acknowledge/")
     assert incident.roles.get().role == IncidentRole.COMMANDER
     assert incident.roles.get().user == cast.responder
+
+
+def test_reloading_an_action_address_goes_back_to_the_incident(cast, signed_in):
+    """A refused action leaves the browser at the action's address: a reload is a GET,
+    which leads back to the incident page and changes nothing."""
+    incident = declare(cast)
+    before = Incident.objects.get(pk=incident.pk).last_seq
+    response = signed_in.get(f"/incidents/{incident.ref}/merge/")
+    assert response.status_code == 302 and response["Location"] == incident.get_absolute_url()
+    assert Incident.objects.get(pk=incident.pk).last_seq == before

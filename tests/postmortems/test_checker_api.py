@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from incidents import lifecycle
 from incidents.models import IncidentRole
+from incidents.postmortems import blameless
 from incidents.postmortems.blameless import MAX_TEXT
 from incidents.postmortems.models import BlamePhrase
 
@@ -68,3 +69,8 @@ def test_bad_input_is_400_and_a_hidden_incident_is_404(cast):
         "/api/v1/blameless/check", {"text": "x", "incident": hidden.ref}, format="json"
     )
     assert response.status_code == 404
+
+
+def test_forgetting_is_flagged_whoever_forgot_even_someone_not_on_the_incident():
+    [finding] = blameless.check("Bob forgot to restart the service.")
+    assert finding.text == "forgot" and finding.suggestion
