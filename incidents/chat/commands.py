@@ -8,20 +8,24 @@ changes get the reason lifecycle gave, so Slack never shows "dispatch failed".
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from accounts.permissions import can_act_for_team, get_incident_for
+from accounts.permissions import can_act_for_team, get_incident_for, visible_teams_q
 from incidents import lifecycle
 from incidents.models import Incident, IncidentRole, Severity, Status
 from incidents.oncall.models import Schedule
+from incidents.oncall.services import now_and_next
 from incidents.paging import manual as paging
 
 from . import blocks
@@ -295,9 +299,41 @@ def page(person: User, request: Request, args: list[str]) -> dict[str, Any]:
 
 
 def oncall(person: User, request: Request, args: list[str]) -> dict[str, Any]:
-    return blocks.ephemeral(
-        "On-call schedules are not set up in this Keel yet, so there is no one to name."
-    )
+    """Who is on call now and next, for the person's teams' schedules (or one team's)."""
+    schedules = Schedule.objects.filter(visible_teams_q(person)).select_related("team")
+    if args:
+        wanted = " ".join(args).strip().lower()
+        schedules = schedules.filter(Q(team__slug__iexact=wanted) | Q(team__name__iexact=wanted))
+    schedules = list(schedules.order_by("team__name", "name"))
+    if not schedules:
+        return blocks.ephemeral(
+            f"No on-call schedule of {' '.join(args)} that you can see."
+            if args
+            else "None of your teams has an on-call schedule yet: add one under On call."
+        )
+    now, zone = timezone.now(), zoneinfo.ZoneInfo(person.time_zone or "UTC")
+
+    def until(moment) -> str:
+        return f"{moment.astimezone(zone):%a %H:%M %Z}"
+
+    lines = []
+    for schedule in schedules:
+        found = now_and_next(schedule, now)
+        current = (
+            f"{blocks.escape(found.now.user.name)} until {until(found.now.end)}"
+            if found.now
+            else "nobody (a gap)"
+        )
+        following = (
+            f"; next {blocks.escape(found.next.user.name)} from {until(found.next.start)}"
+            if found.next
+            else ""
+        )
+        lines.append(
+            f"*{blocks.escape(schedule.name)}* ({blocks.escape(schedule.team.name)}): "
+            f"{current}{following}"
+        )
+    return blocks.ephemeral("\n".join(lines))
 
 
 def help_command(person: User, request: Request, args: list[str]) -> dict[str, Any]:

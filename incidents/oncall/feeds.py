@@ -3,7 +3,7 @@ the token in the URL is the key. A revoked or unknown token is a plain 404."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -22,13 +22,21 @@ def _calendar_response(body: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def window(now: datetime) -> tuple[datetime, datetime]:
+    """The feed's range, from midnight UTC: a shift cut at an edge keeps its start and end
+    (and so its UID) all day, instead of looking new to a calendar app at every refresh."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - PAST, midnight + AHEAD
+
+
 @require_GET
 def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
     schedule = services.with_layers(Schedule.objects.filter(calendar_token=token)).first()
     if schedule is None:
         raise Http404("No such calendar.")
     now = timezone.now()
-    shifts = services.final_shifts(schedule, now - PAST, now + AHEAD)
+    start, end = window(now)
+    shifts = services.final_shifts(schedule, start, end)
     body = ical.build_calendar(
         f"On call: {schedule.name}", f"schedule-{schedule.pk}",
         ((schedule.name, shift) for shift in shifts), now,
@@ -42,7 +50,8 @@ def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     if calendar is None or not calendar.user.is_active:
         raise Http404("No such calendar.")
     now = timezone.now()
-    mine = services.shifts_of_person(calendar.user, now - PAST, now + AHEAD)
+    start, end = window(now)
+    mine = services.shifts_of_person(calendar.user, start, end)
     body = ical.build_calendar(
         f"My on-call shifts ({calendar.user.name})", f"person-{calendar.user.pk}",
         ((schedule.name, shift) for schedule, shift in mine), now,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -246,8 +248,14 @@ def test_page_pages_a_person_or_a_schedule_by_hand(cast, slack, linked):
     assert "Name a person" in slack(f"page nobody at all {incident.ref}")["text"]
 
 
-def test_oncall_says_it_is_not_set_up_yet(cast, slack):
-    assert "not set up" in slack("oncall ops")["text"]
+def test_oncall_names_who_is_on_call_now_and_next(cast, slack):
+    assert "has an on-call schedule yet" in slack("oncall")["text"]
+    make_schedule(cast.team, [cast.viewer, cast.admin])
+    with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
+        expected = "*Ops primary* (Ops): Viewer until Tue 09:00 UTC; next Admin from Tue 09:00 UTC"
+        assert slack("oncall")["text"] == expected
+        assert slack("oncall ops")["text"] == expected
+    assert "No on-call schedule of other that you can see" in slack("oncall other")["text"]
 
 
 def test_an_unknown_or_hidden_incident_is_no_such_incident(cast, slack, linked):

@@ -48,8 +48,9 @@ def test_the_schedule_feed_parsed_back_equals_shifts(cast, client):
         response = client.get(f"/calendars/schedule/{schedule.calendar_token}.ics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
-    expected = services.final_shifts(schedule, datetime(2026, 3, 6, 12, tzinfo=UTC),
-                                     datetime(2026, 6, 18, 12, tzinfo=UTC))  # fmt: skip
+    # Two weeks back to 90 days ahead, from midnight UTC.
+    expected = services.final_shifts(schedule, datetime(2026, 3, 6, tzinfo=UTC),
+                                     datetime(2026, 6, 18, tzinfo=UTC))  # fmt: skip
     assert events(response.content) == [(s.user.email, s.start, s.end) for s in expected]
     # Spot-check by hand: the admin's week runs Mon 23 Mar 09:00 GMT (09:00Z) to Mon 30 Mar
     # 09:00 BST (08:00Z), around the viewer's override on Wed 25 Mar 10:00-14:00Z.
@@ -57,6 +58,22 @@ def test_the_schedule_feed_parsed_back_equals_shifts(cast, client):
             datetime(2026, 3, 25, 14, tzinfo=UTC)) in events(response.content)  # fmt: skip
     assert ("admin@example.com", datetime(2026, 3, 25, 14, tzinfo=UTC),
             datetime(2026, 3, 30, 8, tzinfo=UTC)) in events(response.content)  # fmt: skip
+
+
+def test_refreshing_the_feed_the_same_day_gives_the_same_events(cast, client):
+    """Calendar apps match events by UID: the shifts cut at the feed's edges must not look
+    new at every refresh."""
+    schedule = london_schedule(cast)
+    url = f"/calendars/schedule/{schedule.calendar_token}.ics"
+    with time_machine.travel(NOW, tick=False):
+        first = icalendar.Calendar.from_ical(client.get(url).content)
+    with time_machine.travel(NOW.replace(hour=17, minute=42), tick=False):
+        later = icalendar.Calendar.from_ical(client.get(url).content)
+
+    def uids(calendar):
+        return [str(event["uid"]) for event in calendar.walk("VEVENT")]
+
+    assert uids(first) == uids(later) and uids(first)
 
 
 def test_the_personal_feed_holds_only_that_persons_shifts(cast, client):
