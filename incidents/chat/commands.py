@@ -21,7 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from accounts.permissions import can_act_for_team, get_incident_for, visible_teams_q
+from accounts.permissions import (
+    can_act_for_team,
+    get_incident_for,
+    people_visible_to,
+    visible_teams_q,
+)
 from incidents import lifecycle
 from incidents.models import Incident, IncidentRole, Severity, Status
 from incidents.oncall.models import Schedule
@@ -237,22 +242,25 @@ def lead(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     ref, rest = take_ref(args)
     if len(rest) != 1:
         raise Usage("lead")
-    commander = named_person(rest[0], person)
     incident = incident_for(person, request, ref, "lead")
+    commander = named_person(rest[0], person, incident)
     incident = lifecycle.assign_role(incident, person, IncidentRole.COMMANDER, commander)
     return done(f"{blocks.escape(commander.name)} is now commander of {incident.ref}.")
 
 
-def named_person(word: str, me: User) -> User:
-    """`<@U123>` (Slack escapes mentions when the command asks it to), an email, or `me`."""
+def named_person(word: str, me: User, incident: Incident) -> User:
+    """`<@U123>` (Slack escapes mentions when the command asks it to), an email, or `me`,
+    among the people `me` may name on this incident (accounts.permissions.people_visible_to):
+    anyone else is answered as if unknown."""
     if word.lower() == "me":
         return me
+    people = people_visible_to(me, incident)
     if match := MENTION.match(word):
         found = person_for(match.group(1))
-        if found is None:
+        if found is None or not people.filter(pk=found.pk).exists():
             raise Usage("lead", "That person has not linked their chat user id in Keel yet.")
         return found
-    found = User.objects.filter(email__iexact=word, is_active=True).first()
+    found = people.filter(email__iexact=word).first()
     if found is None:
         raise Usage("lead", "Name them with an @-mention or their email address.")
     return found
@@ -288,7 +296,7 @@ def page(person: User, request: Request, args: list[str]) -> dict[str, Any]:
         target, who = {"schedule": schedule.pk}, f"whoever is on call for {schedule.name}"
     elif len(rest) == 1:
         try:
-            paged = named_person(rest[0], person)
+            paged = named_person(rest[0], person, incident)
         except Usage:
             raise Usage("page", "Name a person (@-mention or email) or a schedule.") from None
         target, who = {"user": paged.pk}, paged.name

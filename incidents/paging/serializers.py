@@ -130,6 +130,12 @@ class EscalationPolicySerializer(ModelSerializer):
                     raise serializers.ValidationError(
                         {"steps": f"Schedule {schedule.pk} is not a schedule of {team}."}
                     )
+                # A team's policy pages its own team, never another one's people.
+                other = target.get("team")
+                if other is not None and other.pk != team.pk:
+                    raise serializers.ValidationError(
+                        {"steps": f"A policy of {team} can page {team}, not another team."}
+                    )
         return attrs
 
     def create(self, validated):

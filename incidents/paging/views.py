@@ -23,6 +23,9 @@ def _notification(token: str) -> Notification:
     )
     if found is None:
         raise ack.BadLink("This acknowledge link is not valid.", 404)
+    if not found.user.is_active:
+        # Whoever has the link now is not the person it was sent to.
+        raise ack.BadLink("This acknowledge link is no longer valid.", 404)
     return found
 
 

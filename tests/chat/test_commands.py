@@ -321,3 +321,16 @@ def test_a_display_name_cannot_ping_the_channel(cast, slack):
     cast.responder.save()
     reply = slack("declare Checkout is down")
     assert "<!channel>" not in reply["text"] and "&lt;!channel&gt; Mallory" in reply["text"]
+
+
+def test_lead_and_page_name_only_people_the_person_may_see(cast, slack, linked):
+    """Someone outside the requester's teams is answered as if unknown: not made commander
+    (which would let them into a private incident), not paged, not confirmed to exist."""
+    incident = declare(cast, private=True)
+    ChatIdentity.objects.create(user=cast.outsider, chat_user_id="UOUTSIDER")
+    assert "not linked" in slack(f"lead <@UOUTSIDER> {incident.ref}")["text"]
+    unknown = slack(f"lead nobody@example.com {incident.ref}")["text"]
+    assert slack(f"lead outsider@example.com {incident.ref}")["text"] == unknown
+    assert "Name a person" in slack(f"page outsider@example.com {incident.ref}")["text"]
+    assert not incident.roles.filter(user=cast.outsider).exists()
+    assert not Escalation.objects.exists()

@@ -93,3 +93,14 @@ def test_an_expired_link_is_refused(paged, settings):
         answer = Client().post(path_of(url))
     assert answer.status_code == 410 and "expired" in answer.text
     assert state(incident) == before
+
+
+def test_a_link_sent_to_someone_since_deactivated_is_refused(paged):
+    """Whoever holds the link now is not the person it was sent to."""
+    incident, notification, url = paged
+    before = state(incident)
+    notification.user.is_active = False
+    notification.user.save()
+    for answer in (Client().get(path_of(url)), Client().post(path_of(url))):
+        assert answer.status_code == 404 and incident.title not in answer.text
+    assert state(incident) == before

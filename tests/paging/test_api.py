@@ -83,6 +83,8 @@ def test_a_policy_refuses_bad_steps_with_a_400(cast):
         [{"delay_minutes": 5, "targets": [{"user": cast.admin.pk, "team": cast.team.pk}]}],
         [{"delay_minutes": 5, "targets": [{"user": "nobody@example.com"}]}],
         [{"delay_minutes": 5, "targets": [{"schedule": 999999}]}],
+        # A team's policy pages its own team, never another team's people.
+        [{"delay_minutes": 5, "targets": [{"team": cast.other_team.pk}]}],
     ):
         answer = client.post(
             "/api/v1/escalation-policies/", {**base, "steps": steps}, format="json"
