@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -173,16 +172,24 @@ def postmortem_action(request: HttpRequest, ref: str, action: str) -> HttpRespon
         raise Http404(f"{incident.ref} has no postmortem yet.")
     try:
         form = ACTIONS[action](request, postmortem)
-    except (lifecycle.LifecycleError, PermissionDenied) as exc:
-        if isinstance(exc, PermissionDenied):
-            raise
+    except lifecycle.LifecycleError as exc:
+        # Refused, as the incident page's actions are: the page again, saying why, with a
+        # status that says so too (409 when the state does not allow it, 400 otherwise).
         messages.error(request, exc.message)
-    else:
+        return _refused(request, incident, 409 if isinstance(exc, lifecycle.Conflict) else 400)
+    if form is not None and form.errors:
         _form_errors(request, form)
+        return _refused(request, incident, 400)
     back = request.POST.get("next", "")
     if back.startswith("/postmortems/") and "//" not in back:
         return redirect(back)
     return redirect("postmortems:page", incident.ref)
+
+
+def _refused(request: HttpRequest, incident, status: int) -> HttpResponse:
+    response = postmortem_page(request, incident.ref)
+    response.status_code = status
+    return response
 
 
 @login_required

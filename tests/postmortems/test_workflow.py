@@ -4,6 +4,7 @@ version and, with open findings, the reviewer's explicit acknowledgement."""
 from __future__ import annotations
 
 from incidents.models import TimelineEvent
+from incidents.postmortems.models import Postmortem
 
 from ..helpers import api_client
 from .helpers import postmortem_of, seeded_incident
@@ -100,3 +101,18 @@ def test_open_findings_need_the_reviewers_reviewed_acknowledgement(cast):
     assert postmortem_of(incident).status == "in_review"
     reviewer.post(base(incident) + "approve/", {"findings_reviewed": True}, format="json")
     assert client.post(base(incident) + "publish/", {}, format="json").status_code == 200
+
+
+def test_a_refused_page_action_says_so_in_its_status_and_changes_nothing(cast, client):
+    """As on the incident page: a refusal is the page again with the reason, never a
+    silent redirect."""
+    incident = seeded_incident(cast)
+    postmortem = postmortem_of(incident)
+    client.force_login(cast.responder)
+    base = f"/incidents/{incident.ref}/postmortem/"
+    publish = client.post(base + "publish/", {})  # nobody approved it
+    assert publish.status_code in (400, 409)
+    assert Postmortem.objects.get(pk=postmortem.pk).status == postmortem.status
+    bad_factor = client.post(base + "factor/", {"category": "blame", "description": "x"})
+    assert bad_factor.status_code == 400
+    assert not postmortem.factors.exists()
