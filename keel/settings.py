@@ -212,9 +212,13 @@ PAGING_MAX_ATTEMPTS = env.int("PAGING_MAX_ATTEMPTS", default=5)
 PAGING_RETRY_BASE_SECONDS = env.float("PAGING_RETRY_BASE_SECONDS", default=10.0)
 # The auditor leaves work alone for this long past its due time (its own task is coming).
 PAGING_AUDIT_GRACE_SECONDS = env.float("PAGING_AUDIT_GRACE_SECONDS", default=10.0)
+# How far back the auditor looks for incidents whose paging never started (the process
+# that declared them died before its hook ran).
+PAGING_AUDIT_LOOKBACK_MINUTES = env.int("PAGING_AUDIT_LOOKBACK_MINUTES", default=60)
 PAGING_ACK_MAX_AGE = env.int("PAGING_ACK_MAX_AGE", default=24 * 3600)
-# Status-update reminders per severity, in minutes (None: never).
 PAGING_POSTMORTEM_REMINDER_HOURS = env.int("PAGING_POSTMORTEM_REMINDER_HOURS", default=48)
+# Status-update reminders per severity, in minutes (None: never), for teams that have not
+# set their own on the reminders page (incidents/paging/intervals.py).
 PAGING_REMINDER_MINUTES = {"SEV1": 20, "SEV2": 30, "SEV3": 60, "SEV4": None}
 
 # --- Accounts

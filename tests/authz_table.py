@@ -40,6 +40,7 @@ from incidents.paging.serializers import replace_steps
 from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
+from .paging.authz_rows import rows as paging_rows
 
 PEOPLE = ["anonymous", "viewer", "responder", "admin", "outsider"]
 TEAM = {"viewer", "responder", "admin"}
@@ -1255,3 +1256,4 @@ from .postmortems.authz_rows import ENDPOINTS as POSTMORTEM_ENDPOINTS  # noqa: E
 ENDPOINTS += POSTMORTEM_ENDPOINTS
 # Capability apps' rows.
 ENDPOINTS += alert_rows(Endpoint, globals())
+ENDPOINTS += paging_rows(Endpoint, globals())

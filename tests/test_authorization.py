@@ -36,6 +36,7 @@ from incidents.paging.models import (
     EscalationStep,
     Notification,
     NotificationRule,
+    ReminderIntervals,
     ServicePaging,
 )
 
@@ -79,6 +80,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "steps": list(EscalationStep.objects.order_by("pk").values()),
         "rules": list(NotificationRule.objects.order_by("pk").values()),
         "service_policies": list(ServicePaging.objects.order_by("pk").values()),
+        "reminder_intervals": list(ReminderIntervals.objects.order_by("pk").values()),
         "tokens": list(ApiToken.objects.order_by("pk").values("pk", "user", "name", "revoked_at")),
         **postmortem_snapshot(),
         "people": list(

@@ -94,6 +94,7 @@ def world():
         "schedules": schedule.pk, "chat-channels": channel.pk, "factors": factor.pk,
         "action-items": item.pk,
         "escalation-policies": policy.pk, "contact-methods": method.pk,
+        "reminder-intervals": cast.team.pk,
     }  # fmt: skip
     return raw, path_parameters, ids
 

@@ -8,6 +8,7 @@ from .models import (
     Notification,
     NotificationRule,
     Reminder,
+    ReminderIntervals,
     ServicePaging,
 )
 
@@ -42,3 +43,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 admin.site.register([NotificationRule, ServicePaging, Reminder])
+
+
+@admin.register(ReminderIntervals)
+class ReminderIntervalsAdmin(admin.ModelAdmin):
+    list_display = ["team", "sev1", "sev2", "sev3", "sev4", "updated_at"]

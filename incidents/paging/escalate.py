@@ -20,7 +20,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Role, User
 from incidents import lifecycle
-from incidents.models import Incident, Status
+from incidents.models import EventKind, Incident, Severity, Status, TimelineEvent
 from incidents.oncall.services import on_call
 
 from . import engine
@@ -51,6 +51,41 @@ def policy_for(incident: Incident) -> EscalationPolicy | None:
         .first()
     )
     return link.policy if link else None
+
+
+def wants_paging(declared: TimelineEvent, incident: Incident) -> bool:
+    """Did the declaration ask for paging? The core does not know paging exists, so the
+    browser form and the API pass the person's choice as `page` in the declared event's
+    data (True, False, or absent for the default: an alert pages; a declared SEV1 or SEV2
+    pages when a service has a policy)."""
+    choice = (declared.data or {}).get("page")
+    if incident.status == Status.TRIGGERED and choice is None:
+        return True  # an alert
+    if choice is None:
+        return incident.severity in (Severity.SEV1, Severity.SEV2)
+    return bool(choice)
+
+
+def never_started(declared_after: datetime, declared_before: datetime) -> list[Incident]:
+    """Open incidents declared in the window that should be paging and are not: their
+    change committed, but the process died before its hook wrote the escalation. Nobody
+    has acknowledged them yet (an acknowledgement would have stopped the paging anyway)."""
+    candidates = (
+        Incident.objects.filter(
+            status__in=Status.open_values(),
+            created_at__gte=declared_after,
+            created_at__lte=declared_before,
+        )
+        .exclude(escalations__policy__isnull=False)
+        .exclude(events__kind=EventKind.ACK)
+        .order_by("pk")
+    )
+    missed = []
+    for incident in candidates:
+        declared = incident.events.filter(kind=EventKind.DECLARED).first()
+        if declared is not None and wants_paging(declared, incident) and policy_for(incident):
+            missed.append(incident)
+    return missed
 
 
 def start(

@@ -18,7 +18,7 @@ import logging
 from django.utils import timezone
 
 from incidents.lifecycle import Change
-from incidents.models import EventKind, Incident, Severity, Status, TimelineEvent
+from incidents.models import EventKind, Incident, Status, TimelineEvent
 
 from . import escalate
 from .models import Escalation, EscalationStatus
@@ -28,15 +28,6 @@ log = logging.getLogger(__name__)
 
 WATCHED = {EventKind.DECLARED, EventKind.ACK, EventKind.STATUS}
 CLOSED = {Status.RESOLVED, Status.DECLINED, Status.MERGED}
-
-
-def wants_paging(declared: TimelineEvent, incident: Incident) -> bool:
-    choice = (declared.data or {}).get("page")
-    if incident.status == Status.TRIGGERED and choice is None:
-        return True  # an alert
-    if choice is None:
-        return incident.severity in (Severity.SEV1, Severity.SEV2)
-    return bool(choice)
 
 
 def page(incident: Incident) -> Escalation | None:
@@ -56,7 +47,7 @@ def on_change(change: Change) -> None:
     incident = Incident.objects.get(pk=change.incident_id)
     for event in events.order_by("seq"):
         data = event.data or {}
-        if event.kind == EventKind.DECLARED and wants_paging(event, incident):
+        if event.kind == EventKind.DECLARED and escalate.wants_paging(event, incident):
             page(incident)
         elif event.kind == EventKind.ACK:
             who = event.author.name if event.author else "the system"

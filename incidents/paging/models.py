@@ -229,3 +229,24 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder about {self.about}"
+
+
+class ReminderIntervals(models.Model):
+    """A team's status-update reminder intervals in minutes, per severity; empty means no
+    reminder for that severity. A team without a row uses PAGING_REMINDER_MINUTES."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="reminder_intervals")
+    sev1 = models.PositiveIntegerField(null=True, blank=True)
+    sev2 = models.PositiveIntegerField(null=True, blank=True)
+    sev3 = models.PositiveIntegerField(null=True, blank=True)
+    sev4 = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reminder intervals"
+
+    def __str__(self) -> str:
+        return f"Reminder intervals of {self.team}"
+
+    def minutes(self) -> dict[str, int | None]:
+        return {"SEV1": self.sev1, "SEV2": self.sev2, "SEV3": self.sev3, "SEV4": self.sev4}

@@ -7,8 +7,9 @@ event (kind `reminder`, recorded through lifecycle) shows in the room, and chat 
 that subscribe to reminders post it.
 
 - status update: an open incident with no note or status change for its severity's
-  interval (PAGING_REMINDER_MINUTES: SEV1 20, SEV2 30, SEV3 60, SEV4 none), once per quiet
-  spell (keyed by the last update's seq), addressed to the commander;
+  interval (the team's own, set on the reminders page or the API, else
+  PAGING_REMINDER_MINUTES: SEV1 20, SEV2 30, SEV3 60, SEV4 none), once per quiet spell
+  (keyed by the last update's seq), addressed to the commander;
 - no commander: an open SEV1/SEV2 nobody commands, once per commander-less spell;
 - postmortem due: a resolved SEV1/SEV2, PAGING_POSTMORTEM_REMINDER_HOURS after resolution,
   once per resolution, while a check registered by the postmortems app
@@ -36,6 +37,7 @@ from incidents.models import (
     TimelineEvent,
 )
 
+from . import intervals
 from .escalate import minute
 from .models import Reminder, ReminderKind
 
@@ -68,9 +70,9 @@ def send_once(incident: Incident, kind: str, about: str, body: str, data: dict) 
 
 def send_due(now: datetime) -> int:
     sent = 0
-    intervals = settings.PAGING_REMINDER_MINUTES
+    teams, defaults = intervals.by_team(), intervals.defaults()
     for incident in Incident.objects.open().filter(merged_into__isnull=True):
-        interval = intervals.get(incident.severity)
+        interval = teams.get(incident.team_id, defaults).get(incident.severity)
         commander = incident.role_holders(IncidentRole.COMMANDER)
         if interval:
             last = (

@@ -70,11 +70,16 @@ def start_escalation(escalation: Escalation | None) -> None:
 
 @shared_task(name="paging.audit", ignore_result=True)
 def audit() -> None:
-    """Beat, every minute: run escalations whose step is overdue and send notifications
-    that are due or stuck in `sending` — covering a lost message, a worker killed
-    mid-task, and Redis down when the work should have been queued."""
+    """Beat, every minute: start escalations whose hook never ran, run escalations whose
+    step is overdue, and send notifications that are due or stuck in `sending` — covering
+    a web process that died between its commit and its hook, a lost message, a worker
+    killed mid-task, and Redis down when the work should have been queued."""
     now = timezone.now()
     grace = timedelta(seconds=settings.PAGING_AUDIT_GRACE_SECONDS)
+    lookback = timedelta(minutes=settings.PAGING_AUDIT_LOOKBACK_MINUTES)
+    for incident in escalate.never_started(now - lookback, now - grace):
+        policy = escalate.policy_for(incident)
+        start_escalation(escalate.start(incident, now, policy=policy))
     overdue = Escalation.objects.filter(
         status=EscalationStatus.ACTIVE, next_due_at__lte=now - grace
     ).values_list("pk", "token")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages, views
+from . import pages, reminder_pages, views
 
 app_name = "paging"
 
@@ -20,4 +20,10 @@ urlpatterns = [
     ),
     path("paging/services/<int:pk>/policy/", pages.service_policy, name="service-policy"),
     path("paging/policies/", pages.policies, name="policies"),
+    path("paging/reminders/", reminder_pages.reminders, name="reminders"),
+    path(
+        "paging/reminders/<int:team_id>/",
+        reminder_pages.save_reminders,
+        name="save-reminders",
+    ),
 ]

@@ -159,8 +159,9 @@ def test_a_worker_killed_mid_send_loses_no_page_and_sends_none_twice(cast, pagin
             ids = delivery_ids(receiver)
             expected = {str(n.delivery_id) for n in Notification.objects.all()}
             assert set(ids) == expected  # every page arrived ...
-            # ... the retried one under its first delivery id, so the receiver can drop it.
-            assert ids[0] == ids[1] and len(ids) == 3
+            # ... the retried one under its first delivery id, so the receiver can drop it
+            # (step 2's page may arrive before or after the retry).
+            assert ids.count(ids[0]) == 2 and len(ids) == 3
     finally:
         stop(worker)
 
