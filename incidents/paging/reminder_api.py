@@ -79,7 +79,8 @@ class ReminderIntervalsViewSet(viewsets.GenericViewSet):
         return team
 
     def list(self, request):
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)

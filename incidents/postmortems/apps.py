@@ -9,7 +9,10 @@ class PostmortemsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import lifecycle
+        from incidents.paging import reminders
 
         from . import hooks
 
         lifecycle.register_hook(hooks.start_postmortem_on_resolve)
+        # Paging reminds the team once a resolved SEV1/SEV2's postmortem is overdue.
+        reminders.register_postmortem_check(hooks.postmortem_still_due)

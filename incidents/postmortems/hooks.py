@@ -10,7 +10,7 @@ from __future__ import annotations
 from incidents.lifecycle import Change
 from incidents.models import EventKind, Incident, Severity, Status
 
-from .models import Postmortem
+from .models import Postmortem, PostmortemStatus
 from .workflow import open_postmortem
 
 AUTOMATIC = (Severity.SEV1, Severity.SEV2)
@@ -25,3 +25,11 @@ def start_postmortem_on_resolve(change: Change) -> None:
     if incident.severity not in AUTOMATIC or Postmortem.objects.filter(incident=incident).exists():
         return
     open_postmortem(incident, None)
+
+
+def postmortem_still_due(incident: Incident) -> bool:
+    """Paging's postmortem-due reminder asks this (incidents/paging/reminders.py): a resolved
+    incident's postmortem is due until it is published."""
+    return not Postmortem.objects.filter(
+        incident=incident, status=PostmortemStatus.PUBLISHED
+    ).exists()

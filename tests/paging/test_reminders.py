@@ -11,6 +11,8 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.models import IncidentRole, Severity
 from incidents.paging import reminders
+from incidents.postmortems import workflow
+from incidents.postmortems.models import Postmortem
 from tests.helpers import declare
 
 
@@ -66,20 +68,26 @@ def test_two_beat_ticks_at_once_send_each_reminder_once(cast, committed):
     assert incident.events.filter(kind="reminder").count() == 1
 
 
-def test_a_postmortem_reminder_comes_once_when_the_postmortems_app_says_it_is_due(
+def test_a_resolved_sev1s_postmortem_is_reminded_of_once_while_it_is_unpublished(
     cast, committed, settings
 ):
     incident = declare(cast, severity=Severity.SEV1)
+    lifecycle.resolve(incident, cast.responder)  # the postmortems app opens a draft
+    due = timezone.now() + timedelta(hours=settings.PAGING_POSTMORTEM_REMINDER_HOURS + 1)
+    assert reminders.send_due(due - timedelta(hours=2)) == 0  # not due yet
+    assert reminders.send_due(due) == 1
+    assert reminders.send_due(due) == 0
+    event = incident.events.get(kind="reminder", data__reminder="postmortem")
+    assert event.body.endswith("its postmortem is due.")
+
+
+def test_a_published_postmortem_is_not_reminded_of(cast, committed, settings):
+    incident = declare(cast, severity=Severity.SEV2)
     lifecycle.resolve(incident, cast.responder)
-    later = timezone.now() + timedelta(hours=settings.PAGING_POSTMORTEM_REMINDER_HOURS + 1)
-    assert reminders.send_due(later) == 0  # no postmortems app: nothing to remind of
-    due = {incident.pk}
-    check = lambda found: found.pk in due  # noqa: E731
-    reminders.register_postmortem_check(check)
-    try:
-        assert reminders.send_due(later) == 1
-        assert reminders.send_due(later) == 0
-        event = incident.events.get(kind="reminder", data__reminder="postmortem")
-        assert event.body.endswith("its postmortem is due.")
-    finally:
-        reminders.unregister_postmortem_check(check)
+    postmortem = Postmortem.objects.get(incident=incident)
+    workflow.request_review(postmortem, cast.responder, [cast.admin])
+    workflow.approve(postmortem, cast.admin, findings_acknowledged=True)
+    workflow.publish(postmortem, cast.responder)
+    due = timezone.now() + timedelta(hours=settings.PAGING_POSTMORTEM_REMINDER_HOURS + 1)
+    reminders.send_due(due)
+    assert not incident.events.filter(kind="reminder", data__reminder="postmortem").exists()
