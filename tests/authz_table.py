@@ -253,10 +253,29 @@ def chat_channel(ctx: SimpleNamespace) -> ChatChannel:
     return ChatChannel.objects.get(pk=ctx.chat_channel)
 
 
-def chat_linked(chat_user_id: str) -> Callable[[SimpleNamespace], bool]:
-    return lambda ctx: ChatIdentity.objects.filter(
-        user=ctx.user, chat_user_id=chat_user_id
-    ).exists()
+def chat_link_started(chat_user_id: str) -> Callable[[SimpleNamespace], bool]:
+    """A code was made for the person, to prove they are `chat_user_id` (not yet proven:
+    only a signed /incident link from Slack proves it; tests/chat/test_linking.py)."""
+    return lambda ctx: (
+        ChatIdentity.objects.filter(user=ctx.user, chat_user_id=chat_user_id)
+        .filter(verified_at__isnull=True, code_expires_at__isnull=False)
+        .exclude(code_hash="")
+        .exists()
+    )
+
+
+def own_chat_link(ctx: SimpleNamespace) -> str:
+    """The unlink page, with a proven chat link of the person's own to forget."""
+    if ctx.user is not None:
+        ChatIdentity.objects.get_or_create(
+            user=ctx.user,
+            defaults={"chat_user_id": f"U{ctx.user.pk}", "verified_at": datetime.now(UTC)},
+        )
+    return "/chat/unlink/"
+
+
+def chat_unlinked(ctx: SimpleNamespace) -> bool:
+    return not ChatIdentity.objects.filter(user=ctx.user).exists()
 
 
 def signed_out(ctx: SimpleNamespace) -> bool:
@@ -1173,7 +1192,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda c: "/api/v1/me/",
         OPEN_TO_SIGNED_IN,
         body=lambda c: {"chat_user_id": "U0API"},
-        effect=chat_linked("U0API"),
+        effect=chat_link_started("U0API"),
     ),
     Endpoint(
         "chat channels page",
@@ -1222,13 +1241,21 @@ ENDPOINTS: list[Endpoint] = [
         effect=lambda c: chat_channel(c).name == "#renamed",
     ),
     Endpoint(
-        "link chat user id form",
+        "link chat account form",  # answers with the one-time code's page
         "post",
-        lambda c: "/chat/identity/",
-        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        lambda c: "/chat/link/",
+        PAGE_OPEN_TO_SIGNED_IN,
         body=lambda c: {"chat_user_id": "U0PAGE"},
         page=True,
-        effect=chat_linked("U0PAGE"),
+        effect=chat_link_started("U0PAGE"),
+    ),
+    Endpoint(
+        "forget chat account form",
+        "post",
+        own_chat_link,
+        {**PAGE_OPEN_TO_SIGNED_IN, **dict.fromkeys(SIGNED_IN, 302)},
+        page=True,
+        effect=chat_unlinked,
     ),
     # Slack's request URLs prove themselves with a signature, not a session or token
     # (tests/chat/ covers signed requests); without SLACK_SIGNING_SECRET they are off.

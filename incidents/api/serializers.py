@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.urls import reverse
@@ -24,6 +23,7 @@ from accounts.permissions import (
     people_visible_to,
 )
 from incidents import lifecycle, parsing
+from incidents.api.chat_link import ChatLinkSerializer, ChatUserIdField, chat_identities
 from incidents.markdown import render_markdown
 from incidents.models import (
     Incident,
@@ -408,43 +408,35 @@ class MeSerializer(ModelSerializer):
     teams = serializers.SerializerMethodField()
     # Kept by the chat app (incidents/chat, ChatIdentity); named, not imported, so the core
     # does not depend on it.
-    chat_user_id = serializers.RegexField(
-        r"^[A-Za-z0-9]{2,40}$",
-        source="chat_identity.chat_user_id",
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        help_text="Your chat workspace member id (Slack: U0123…); empty unlinks.",
+    chat_user_id = ChatUserIdField(
+        help_text="Your chat workspace member id (Slack: U0123…), once proven from the "
+        "workspace with /incident link <code>. Setting it starts a link (the code is in "
+        "chat_link); empty or null unlinks."
     )
+    chat_link = serializers.SerializerMethodField()
 
     class Meta:
         model = User
         fields = ["id", "email", "name", "display_name", "time_zone", "is_staff", "teams",
-                  "chat_user_id"]  # fmt: skip
+                  "chat_user_id", "chat_link"]  # fmt: skip
         read_only_fields = ["id", "email", "name", "is_staff", "teams"]
 
-    def validate_chat_user_id(self, value: str | None) -> str:
-        value = (value or "").upper()
-        ChatIdentity = apps.get_model("chat", "ChatIdentity")
-        taken = ChatIdentity.objects.filter(chat_user_id=value).exclude(user=self.instance)
-        if value and taken.exists():
-            raise serializers.ValidationError("Someone else in Keel has linked that id.")
-        return value
-
     def update(self, user, validated_data):
-        chat = validated_data.pop("chat_identity", None)
+        chat_user_id = validated_data.pop("chat_user_id", None)
         user = super().update(user, validated_data)
-        if chat is not None:
-            ChatIdentity = apps.get_model("chat", "ChatIdentity")
-            if chat["chat_user_id"]:
-                ChatIdentity.objects.update_or_create(
-                    user=user, defaults={"chat_user_id": chat["chat_user_id"]}
-                )
-            else:
-                ChatIdentity.objects.filter(user=user).delete()
-            # The cached reverse relation would still answer with the old value.
-            user._state.fields_cache.pop("chat_identity", None)
+        if chat_user_id:
+            self.new_code = chat_identities().start_link(user, chat_user_id)
+        elif chat_user_id is not None:
+            chat_identities().unlink(user)
         return user
+
+    @extend_schema_field(ChatLinkSerializer)
+    def get_chat_link(self, user) -> dict:
+        link = chat_identities().state(user)
+        new = getattr(self, "new_code", None)
+        if new is not None:
+            link.update(code=new.code, command=new.command)
+        return ChatLinkSerializer(link, context=self.context).data
 
     def get_teams(self, user) -> list[dict]:
         return [

@@ -355,7 +355,10 @@ class ApiTokenViewSet(
     methods=["PATCH"],
     request=s.MeSerializer,
     responses={200: s.MeSerializer, **ERRORS},
-    description="Change your display name, time zone or linked chat user id.",
+    description="Change your display name or time zone, or link your chat workspace account: "
+    '`{"chat_user_id": "U0123"}` answers with a one-time code in `chat_link` (shown only '
+    "here) to type in the workspace as `/incident link <code>` before `chat_link.expires_at`; "
+    "the id is linked once the code arrives from that member. Empty or null unlinks at once.",
 )
 @api_view(["GET", "PATCH"])
 def me(request):
@@ -363,4 +366,5 @@ def me(request):
         serializer = s.MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         serializer.save()
+        return Response(serializer.data)  # this one may carry a new chat link code
     return Response(s.MeSerializer(request.user).data)

@@ -17,6 +17,18 @@ class ChatDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "event"]
 
 
-admin.site.register(ChatIdentity)
+@admin.register(ChatIdentity)
+class ChatIdentityAdmin(admin.ModelAdmin):
+    """Read and delete only: a link is made by proof from Slack (identity.py), and an edited
+    member id would be a link nobody proved."""
+
+    list_display = ["user", "chat_user_id", "verified_at", "code_expires_at"]
+    readonly_fields = ["user", "chat_user_id", "verified_at", "code_expires_at"]
+    exclude = ["code_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
 admin.site.register(ChatThread)
 admin.site.register(LinkedChannel)

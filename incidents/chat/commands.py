@@ -1,5 +1,6 @@
-"""`/incident …` slash commands: parse the text, act through lifecycle as the linked person,
-and answer with Slack's reply JSON (ephemeral: only they see it; in_channel: everyone does).
+"""`/incident …` slash commands: parse the text, act through lifecycle as the linked person
+(linked means proven from Slack with `/incident link <code>`: see identity.py), and answer
+with Slack's reply JSON (ephemeral: only they see it; in_channel: everyone does).
 
 Every answer is a reply, never an exception: bad arguments get the command's usage, refused
 changes get the reason lifecycle gave, so Slack never shows "dispatch failed".
@@ -35,12 +36,14 @@ from incidents.paging import manual as paging
 
 from . import blocks
 from .delivery import incident_facts
+from .identity import CODE_LIFETIME, Outcome
 from .models import ChatChannel, ChatIdentity, LinkedChannel
 
 REF = re.compile(r"^INC-\d{1,9}$", re.IGNORECASE)
 SEVERITY = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
 MENTION = re.compile(r"^<@([A-Z0-9]{2,40})(?:\|[^>]*)?>$", re.IGNORECASE)
 LIST_LIMIT = 20
+CODE_MINUTES = int(CODE_LIFETIME.total_seconds() // 60)
 
 USAGE = {
     "declare": "`/incident declare <title> [sev1-4]` — open an incident (SEV3 unless given)",
@@ -54,6 +57,8 @@ USAGE = {
     "resolve": "`/incident resolve [INC-n]` — mark it resolved",
     "list": "`/incident list` — open incidents",
     "oncall": "`/incident oncall [team]` — who is on call",
+    "link": "`/incident link <code>` — link your Slack account to Keel (get the code on your "
+    "Keel profile)",
     "help": "`/incident help` — this list",
 }
 REF_HINT = (
@@ -91,31 +96,31 @@ def usage_reply(error: Usage) -> dict[str, Any]:
     return blocks.ephemeral(f"{problem}Usage: {USAGE.get(error.verb, USAGE['help'])}")
 
 
+def profile_url() -> str:
+    return settings.SITE_URL + reverse("accounts:profile")
+
+
 def link_instructions(user_id: str) -> dict[str, Any]:
-    profile = settings.SITE_URL + reverse("accounts:profile")
     return blocks.ephemeral(
-        "Keel does not know who you are yet. Open your profile at "
-        f"{profile} and enter your chat user id `{blocks.escape(user_id)}` (Slack: your "
-        "profile → ⋮ → Copy member ID), then try again."
+        f"Keel does not know who you are yet. Open your profile at {profile_url()}, press "
+        "*Link my Slack account*, then type `/incident link CODE` here with the code it "
+        f"shows. (Your member id is `{blocks.escape(user_id)}`.)"
     )
 
 
 def person_for(chat_user_id: str) -> User | None:
-    identity = (
-        ChatIdentity.objects.select_related("user")
-        .filter(chat_user_id=chat_user_id, user__is_active=True)
-        .first()
-    )
-    return identity.user if identity else None
+    return ChatIdentity.objects.person_for(chat_user_id)
 
 
 def run(request: Request) -> dict[str, Any]:
     """The reply to one slash command."""
-    person = person_for(request.user_id) if request.user_id else None
-    if person is None:
-        return link_instructions(request.user_id or "?")
     words = request.text.split()
     verb = words[0].lower() if words else "help"
+    if verb == "link":  # how Keel learns who they are, so it cannot need to know already
+        return link(request, words[1:])
+    person = person_for(request.user_id)
+    if person is None:
+        return link_instructions(request.user_id or "?")
     handler = HANDLERS.get(verb)
     if handler is None:
         return help_reply(f"I don't know `{blocks.escape(verb[:40])}`.")
@@ -132,6 +137,32 @@ def run(request: Request) -> dict[str, Any]:
         return blocks.ephemeral(f"{error.message}{allowed}")
     except lifecycle.LifecycleError as error:
         return blocks.ephemeral(error.message)
+
+
+def link(request: Request, args: list[str]) -> dict[str, Any]:
+    """`/incident link <code>`: Slack vouches for the member id (the request is signed), the
+    code for the Keel account (only its owner saw it)."""
+    if not args:
+        return usage_reply(Usage("link", "Which code? Get one on your profile."))
+    proof = ChatIdentity.objects.confirm(" ".join(args), request.user_id)
+    if proof.outcome is Outcome.LINKED and proof.user is not None:
+        return blocks.ephemeral(
+            f"Linked: in Keel you are {blocks.escape(proof.user.name)} "
+            f"({blocks.escape(proof.user.email)}). `/incident` commands and buttons now act "
+            "as you."
+        )
+    if proof.outcome is Outcome.OTHER_MEMBER:
+        return blocks.ephemeral(
+            "That code was made for a different Slack member id than yours "
+            f"(`{blocks.escape(request.user_id)}`), so nothing was linked. Get a new one on "
+            f"your profile, with your own member id or none: {profile_url()}"
+        )
+    if proof.outcome is Outcome.CONFLICT:
+        return blocks.ephemeral("Your Slack account was being linked twice at once: try again.")
+    return blocks.ephemeral(
+        f"That code is not valid: codes work once, for {CODE_MINUTES} minutes. Get a new one "
+        f"on your profile: {profile_url()}"
+    )
 
 
 # --- Finding the incident ---------------------------------------------------------------
@@ -258,7 +289,7 @@ def named_person(word: str, me: User, incident: Incident) -> User:
     if match := MENTION.match(word):
         found = person_for(match.group(1))
         if found is None or not people.filter(pk=found.pk).exists():
-            raise Usage("lead", "That person has not linked their chat user id in Keel yet.")
+            raise Usage("lead", "That person has not linked their Slack account to Keel yet.")
         return found
     found = people.filter(email__iexact=word).first()
     if found is None:

@@ -5,7 +5,7 @@ from django import forms
 from accounts.models import Team
 from incidents.models import Service
 
-from .models import ChatChannel, ChatEvent, ChatIdentity
+from .models import ChatChannel, ChatEvent
 
 WEBHOOK_HELP = (
     "The Slack app's incoming webhook (https://hooks.slack.com/services/…). A secret: it is "
@@ -67,22 +67,17 @@ class ChannelEditForm(ChannelForm):
         return self.cleaned_data["webhook_url"] or self.instance.webhook_url
 
 
-class IdentityForm(forms.Form):
+class LinkForm(forms.Form):
+    """Asking for a code to link a Slack account. The member id is optional: given, the code
+    only works when typed by that member (a check against a mix-up, not a proof)."""
+
     chat_user_id = forms.RegexField(
         regex=r"^[A-Za-z0-9]{2,40}$",
         required=False,
-        label="Chat user id",
-        help_text="Your Slack member id (U0123…): profile → ⋮ → Copy member ID. Empty unlinks.",
+        label="Slack member id",
+        help_text="Optional (U0123…): Slack profile → ⋮ → Copy member ID.",
         error_messages={"invalid": "A member id is letters and digits, like U0123ABCD."},
     )
 
-    def __init__(self, *args, user=None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
     def clean_chat_user_id(self) -> str:
-        value = self.cleaned_data["chat_user_id"].upper()
-        taken = ChatIdentity.objects.filter(chat_user_id=value).exclude(user=self.user)
-        if value and taken.exists():
-            raise forms.ValidationError("Someone else in Keel has linked that id.")
-        return value
+        return self.cleaned_data["chat_user_id"].upper()

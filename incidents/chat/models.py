@@ -16,6 +16,8 @@ from django.utils import timezone
 from accounts.models import Team
 from incidents.models import Incident, Service
 
+from .identity import ChatIdentityManager
+
 # Slack: a response_url may be used five times within thirty minutes.
 RESPONSE_URL_USES = 5
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
@@ -95,15 +97,35 @@ class ChatChannel(models.Model):
 
 
 class ChatIdentity(models.Model):
-    """A person's user id in the chat workspace (U0123...), linked on their profile."""
+    """A person's user id in the chat workspace (U0123...). It counts only once proven from
+    the workspace's side (`verified_at`; see identity.py): until then `chat_user_id` is the
+    id they said they have (if any), which Keel does not believe."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_identity"
     )
-    chat_user_id = models.CharField(max_length=40, unique=True)
+    chat_user_id = models.CharField(max_length=40, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # The one-time code's SHA-256 (hex), never the code itself; "" once used.
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ChatIdentityManager()
+
+    class Meta:
+        constraints = [
+            # Only proven links are unique: a pending claim of someone's id must never
+            # stop them from proving it is theirs.
+            models.UniqueConstraint(
+                fields=["chat_user_id"],
+                condition=models.Q(verified_at__isnull=False),
+                name="one_verified_identity_per_chat_user",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} = {self.chat_user_id}"
+        proven = "" if self.verified_at else " (not proven)"
+        return f"{self.user} = {self.chat_user_id or '?'}{proven}"
 
 
 class ChatDelivery(models.Model):

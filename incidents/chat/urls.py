@@ -14,6 +14,7 @@ urlpatterns = [
     path("slack/actions", views.action, name="slack-actions"),
     path("chat/", views.channel_list, name="channels"),
     path("chat/<int:pk>/", views.channel_detail, name="channel"),
-    path("chat/identity/", views.link_identity, name="identity"),
+    path("chat/link/", views.start_link, name="link"),
+    path("chat/unlink/", views.unlink, name="unlink"),
     *router.urls,
 ]

@@ -12,15 +12,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team
 from accounts.permissions import can_act_for_team
 
-from . import actions, commands, identity, signing
-from .forms import ChannelEditForm, ChannelForm, IdentityForm
-from .models import ChatChannel, ChatDelivery
+from . import actions, commands, signing
+from .forms import ChannelEditForm, ChannelForm, LinkForm
+from .identity import CODE_LIFETIME
+from .models import ChatChannel, ChatDelivery, ChatIdentity
 
 log = logging.getLogger(__name__)
 LOG_LENGTH = 100
@@ -163,14 +165,32 @@ def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# --- Linking a Slack account (identity.py has the rules) ----------------------------------
+
+
+@never_cache  # the page holds a working code: no copy in a browser or proxy cache
 @login_required
 @require_POST
-def link_identity(request: HttpRequest) -> HttpResponse:
-    form = IdentityForm(request.POST, user=request.user)
-    if form.is_valid():
-        identity.link(request.user, form.cleaned_data["chat_user_id"])
-        messages.success(request, "Chat user id saved.")
-    else:
+def start_link(request: HttpRequest) -> HttpResponse:
+    """A new one-time code, shown on this answer only (there is no page to come back to)."""
+    form = LinkForm(request.POST)
+    if not form.is_valid():
         for error in form.errors.get("chat_user_id", []):
             messages.error(request, error)
+        return redirect("accounts:profile")
+    new = ChatIdentity.objects.start_link(request.user, form.cleaned_data["chat_user_id"])
+    if new is None:
+        messages.info(request, "That Slack account is already linked to you.")
+        return redirect("accounts:profile")
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    return render(request, "chat/link_code.html", {"new": new, "minutes": minutes})
+
+
+@login_required
+@require_POST
+def unlink(request: HttpRequest) -> HttpResponse:
+    ChatIdentity.objects.unlink(request.user)
+    messages.success(
+        request, "Slack account forgotten: commands and buttons there no longer act as you."
+    )
     return redirect("accounts:profile")

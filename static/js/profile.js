@@ -1,4 +1,5 @@
-// The profile page: a new API token is selected as soon as it is focused, ready to copy.
+// The profile page: a new API token (and the chat link code page's code) is selected as soon
+// as it is focused, ready to copy.
 (function () {
   "use strict";
 

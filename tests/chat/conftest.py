@@ -1,13 +1,15 @@
 """Chat fixtures: a local receiver playing Slack, a team channel posting to it, tasks run
-eagerly (the flow is in-process), and the people linked to chat user ids."""
+eagerly (the flow is in-process), and the people linked (proven) to chat user ids."""
 
 from __future__ import annotations
 
 import pytest
 
-from incidents.chat.models import ChatChannel, ChatIdentity
+from incidents.chat.models import ChatChannel
 from keel.celery import app as celery_app
 from tests.receivers import Receiver
+
+from .helpers import proven_link
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -43,8 +45,8 @@ def signing_secret(settings) -> str:
 
 @pytest.fixture
 def linked(cast) -> dict[str, str]:
-    """Chat user ids of the cast (the viewer, responder and admin are linked)."""
+    """Chat user ids of the cast (the viewer, responder and admin are linked, proven)."""
     ids = {"responder": "URESPONDER", "admin": "UADMIN", "viewer": "UVIEWER"}
     for name, chat_id in ids.items():
-        ChatIdentity.objects.create(user=getattr(cast, name), chat_user_id=chat_id)
+        proven_link(getattr(cast, name), chat_id)
     return ids

@@ -1,11 +1,11 @@
-"""Managing chat channels (pages and API) and linking a person's chat user id."""
+"""Managing chat channels (pages and API). Linking a person's Slack account: test_linking.py."""
 
 from __future__ import annotations
 
 from django.test import Client
 from django.utils import timezone
 
-from incidents.chat.models import ChatChannel, ChatDelivery, ChatIdentity
+from incidents.chat.models import ChatChannel, ChatDelivery
 from tests.helpers import api_client, declare
 
 SECRET_URL = "https://hooks.slack.com/services/T0KEEL/B0KEEL/sekr1tsekr1tsekr1t"
@@ -114,41 +114,6 @@ def test_the_delivery_log_shows_time_event_status_code_and_attempts(cast):
     html = signed_in(cast.viewer).get(f"/chat/{channel.pk}/").content.decode()
     assert "Declared by Responder" in html and incident.ref in html
     assert "<td>200</td>" in html and "<td>2</td>" in html and "Delivered" in html
-
-
-def test_a_person_links_their_chat_user_id_on_the_profile(cast):
-    client = signed_in(cast.responder)
-    assert 'name="chat_user_id"' in client.get("/accounts/profile/").content.decode()
-    client.post("/chat/identity/", {"chat_user_id": "u0abc"})
-    assert ChatIdentity.objects.get(user=cast.responder).chat_user_id == "U0ABC"
-    assert 'value="U0ABC"' in client.get("/accounts/profile/").content.decode()
-    client.post("/chat/identity/", {"chat_user_id": ""})
-    assert not ChatIdentity.objects.exists()
-
-
-def test_someone_elses_chat_user_id_cannot_be_taken(cast):
-    ChatIdentity.objects.create(user=cast.admin, chat_user_id="U0ADMIN")
-    response = signed_in(cast.responder).post(
-        "/chat/identity/", {"chat_user_id": "U0ADMIN"}, follow=True
-    )
-    assert "Someone else" in response.content.decode()
-    response = api_client(cast.responder).patch(
-        "/api/v1/me/", {"chat_user_id": "U0ADMIN"}, format="json"
-    )
-    assert response.status_code == 400 and "Someone else" in str(response.data)
-    assert ChatIdentity.objects.get(chat_user_id="U0ADMIN").user == cast.admin
-
-
-def test_patch_me_links_reads_and_unlinks_the_chat_user_id(cast):
-    client = api_client(cast.responder)
-    response = client.patch("/api/v1/me/", {"chat_user_id": "U0RESP"}, format="json")
-    assert response.status_code == 200 and response.data["chat_user_id"] == "U0RESP"
-    assert client.get("/api/v1/me/").data["chat_user_id"] == "U0RESP"
-    response = client.patch("/api/v1/me/", {"chat_user_id": ""}, format="json")
-    assert response.data["chat_user_id"] is None
-    assert not ChatIdentity.objects.exists()
-    response = client.patch("/api/v1/me/", {"chat_user_id": "no spaces!"}, format="json")
-    assert response.status_code == 400
 
 
 def test_bad_input_to_the_channels_api_is_a_clear_400(cast):

@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from incidents.chat.models import ChatChannel, ChatIdentity, LinkedChannel
+from incidents.chat.models import ChatChannel, LinkedChannel
 from incidents.models import Incident, TimelineEvent
 from incidents.paging.models import Escalation
 from tests.helpers import declare
 from tests.oncall.helpers import make_schedule
 
+from .helpers import proven_link
 from .slack import command_body, post_signed
 
 URL = "/slack/commands"
@@ -103,7 +104,7 @@ def test_help_lists_every_command(cast, slack):
         reply = slack(text)
         assert reply["response_type"] == "ephemeral"
         for verb in ["declare", "ack", "status", "sev", "note", "lead", "page", "resolve",
-                     "list", "oncall"]:  # fmt: skip
+                     "list", "oncall", "link"]:  # fmt: skip
             assert f"/incident {verb}" in reply["text"]
 
 
@@ -227,7 +228,7 @@ def test_resolve_resolves(cast, slack):
 
 
 def test_list_shows_the_open_incidents_the_person_may_see(cast, slack, linked):
-    ChatIdentity.objects.create(user=cast.outsider, chat_user_id="UOUTSIDER")
+    proven_link(cast.outsider, "UOUTSIDER")
     public = declare(cast, title="Public trouble")
     private = declare(cast, title="Secret trouble", private=True)
     closed = declare(cast, title="Old trouble")
@@ -259,7 +260,7 @@ def test_oncall_names_who_is_on_call_now_and_next(cast, slack):
 
 
 def test_an_unknown_or_hidden_incident_is_no_such_incident(cast, slack, linked):
-    ChatIdentity.objects.create(user=cast.outsider, chat_user_id="UOUTSIDER")
+    proven_link(cast.outsider, "UOUTSIDER")
     assert "No such incident" in slack("ack INC-999")["text"]
     private = declare(cast, private=True, actor=None)
     reply = slack(f"ack {private.ref}", user_id="UOUTSIDER")
@@ -292,7 +293,8 @@ def test_a_malformed_body_gets_a_reply_not_an_error(cast, signing_secret, linked
             st.sampled_from(["declare", "ack", "status", "sev", "note", "lead", "page",
                              "resolve", "list", "oncall", "help", "INC-1", "INC-0",
                              "INC-99999999999", "sev1", "1", "<@UADMIN>", "<@", "me",
-                             "identified", "merged", "\x00", "ß"]),
+                             "identified", "merged", "\x00", "ß", "link",
+                             "K7QF-M2XR-P4"]),
             max_size=6,
         ).map(" ".join),
     )
@@ -327,7 +329,7 @@ def test_lead_and_page_name_only_people_the_person_may_see(cast, slack, linked):
     """Someone outside the requester's teams is answered as if unknown: not made commander
     (which would let them into a private incident), not paged, not confirmed to exist."""
     incident = declare(cast, private=True)
-    ChatIdentity.objects.create(user=cast.outsider, chat_user_id="UOUTSIDER")
+    proven_link(cast.outsider, "UOUTSIDER")
     assert "not linked" in slack(f"lead <@UOUTSIDER> {incident.ref}")["text"]
     unknown = slack(f"lead nobody@example.com {incident.ref}")["text"]
     assert slack(f"lead outsider@example.com {incident.ref}")["text"] == unknown
