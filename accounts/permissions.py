@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
-from .models import Membership, Role
+from .models import Membership, Role, Team
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -235,6 +235,46 @@ def get_schedule_for(user: User | AnonymousUser, schedule_id: Any, *, edit: bool
             "responder."
         )
     return schedule
+
+
+# --- Escalation policies: as schedules. A team's members read its policies, its responders
+# and admins (and staff) change them, everyone else gets 404 (the API's viewset and the
+# browser's pages both ask these).
+
+
+def can_edit_policies(user: User | AnonymousUser, team_id: int | None) -> bool:
+    return team_id is not None and can_act_for_team(user, team_id, Role.RESPONDER)
+
+
+def get_policy_for(user: User | AnonymousUser, policy_id: Any, *, edit: bool = False) -> Any:
+    """The escalation policy if the user is in its team (with edit=True: a responder or
+    admin there). Raises Http404 when it does not exist or belongs to another team,
+    PermissionDenied when the user may read it but not change it."""
+    EscalationPolicy = apps.get_model("paging", "EscalationPolicy")
+    try:
+        policy = EscalationPolicy.objects.select_related("team").get(
+            visible_teams_q(user), pk=int(policy_id)
+        )
+    except (EscalationPolicy.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such escalation policy.") from None
+    if edit and not can_edit_policies(user, policy.team_id):
+        raise PermissionDenied(
+            f"You can view {policy.name} but not change it: only responders and admins of "
+            f"{policy.team} can."
+        )
+    return policy
+
+
+def get_policy_team_for(user: User | AnonymousUser, team_id: Any) -> Any:
+    """The team the user may add an escalation policy to: 404 for a team they are not in,
+    PermissionDenied when they are in it but only as a viewer."""
+    try:
+        team = Team.objects.get(visible_teams_q(user, "pk"), pk=int(team_id))
+    except (Team.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such team.") from None
+    if not can_edit_policies(user, team.pk):
+        raise PermissionDenied(f"Only responders and admins of {team} can add its policies.")
+    return team
 
 
 # --- Postmortems ---------------------------------------------------------------------------

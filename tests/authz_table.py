@@ -33,6 +33,7 @@ from incidents.paging.models import (
     Escalation,
     EscalationPolicy,
     Notification,
+    NotificationRule,
     ServicePaging,
 )
 from incidents.paging.serializers import replace_steps
@@ -114,6 +115,9 @@ def setup(cast: Cast, status: str) -> SimpleNamespace:
         override=override.pk,
         ack_token=ack.token_for(page.delivery_id),
         contact_method=page.contact_method_id,
+        later_rule=NotificationRule.objects.get(
+            contact_method_id=page.contact_method_id, delay_minutes=10
+        ).pk,
         policy=make_policy(cast).pk,
         cast=cast,
         user=None,  # the person making the request; set by the test
@@ -127,6 +131,8 @@ def page_sent(incident: Incident, person: User) -> Notification:
     method = ContactMethod.objects.create(
         user=person, kind=ContactKind.EMAIL, address="responder@example.com"
     )
+    for delay in (0, 10):  # at once, and again after ten minutes
+        NotificationRule.objects.create(contact_method=method, delay_minutes=delay)
     return Notification.objects.create(
         escalation=escalation, incident=incident, user=person, contact_method=method,
         kind=method.kind, loop=0, step=1, due_at=now, status="delivered",
@@ -141,6 +147,22 @@ def make_policy(cast: Cast) -> EscalationPolicy:
 
 def policy_steps(ctx: SimpleNamespace) -> list:
     return list(EscalationPolicy.objects.get(pk=ctx.policy).steps.values_list("delay_minutes"))
+
+
+def editor_body(name: str, delay: int, **step: Any) -> dict[str, Any]:
+    """What the escalation policy editor posts: one step (paging the whole team unless
+    `step` says otherwise)."""
+    fields = {f"steps-0-{key}": value for key, value in (step or {"whole_team": "on"}).items()}
+    return {
+        "name": name, "repeat": 0, "steps-TOTAL_FORMS": 1, "steps-INITIAL_FORMS": 0,
+        "steps-MIN_NUM_FORMS": 0, "steps-MAX_NUM_FORMS": 20, "steps-0-delay_minutes": delay,
+        **fields,
+    }  # fmt: skip
+
+
+def rule_delays(ctx: SimpleNamespace) -> list[int]:
+    rules = NotificationRule.objects.filter(contact_method_id=ctx.contact_method)
+    return list(rules.values_list("delay_minutes", flat=True))
 
 
 def page_acknowledged(ctx: SimpleNamespace) -> bool:
@@ -809,19 +831,73 @@ ENDPOINTS: list[Endpoint] = [
         sees=frozenset(TEAM),
     ),
     Endpoint(
+        "new escalation policy page",
+        "get",
+        lambda c: f"/paging/policies/new/?team={c.cast.team.pk}",
+        {**PAGE_READ, "viewer": 403},
+        page=True,
+        shows=lambda c: "New escalation policy",
+    ),
+    Endpoint(
         "add escalation policy form",
         "post",
-        lambda c: "/paging/policies/",
-        {**PAGE_WRITE, "outsider": 400},
-        body=lambda c: {
-            "name": "Form policy",
-            "team": c.cast.team.pk,
-            "repeat": 0,
-            "step1_delay": 5,
-            "step1_people": [c.cast.responder.pk],
-        },
+        lambda c: f"/paging/policies/new/?team={c.cast.team.pk}",
+        {**PAGE_WRITE, "outsider": 404},
+        body=lambda c: editor_body("Form policy", 5, people=[c.cast.responder.pk]),
         page=True,
         effect=lambda c: EscalationPolicy.objects.filter(name="Form policy").exists(),
+    ),
+    Endpoint(
+        "edit escalation policy page",
+        "get",
+        lambda c: f"/paging/policies/{c.policy}/edit/",
+        {**PAGE_READ, "viewer": 403},
+        page=True,
+        shows=lambda c: "Edit Ops escalation",
+    ),
+    Endpoint(
+        "edit escalation policy form",
+        "post",
+        lambda c: f"/paging/policies/{c.policy}/edit/",
+        {**PAGE_WRITE, "outsider": 404},
+        body=lambda c: editor_body("Ops escalation", 7),
+        page=True,
+        effect=lambda c: policy_steps(c) == [(7,)],
+    ),
+    Endpoint(
+        "delete escalation policy form",
+        "post",
+        lambda c: f"/paging/policies/{c.policy}/delete/",
+        {**PAGE_WRITE, "outsider": 404},
+        page=True,
+        effect=lambda c: not EscalationPolicy.objects.filter(pk=c.policy).exists(),
+    ),
+    # The room's paging panel refreshes itself from this fragment: whoever sees the incident.
+    Endpoint(
+        "paging panel",
+        "get",
+        lambda c: f"/incidents/{c.ref}/paging/",
+        PAGE_READ,
+        page=True,
+        shows=lambda c: "Responder · Email · step 1",
+    ),
+    # Notification rules are each person's own, as their contact methods are.
+    Endpoint(
+        "add notification rule form",
+        "post",
+        lambda c: f"/paging/contact-methods/{c.contact_method}/rules/",
+        {"anonymous": 302, "viewer": 404, "responder": 302, "admin": 404, "outsider": 404},
+        body=lambda c: {"delay_minutes": 15},
+        page=True,
+        effect=lambda c: 15 in rule_delays(c),
+    ),
+    Endpoint(
+        "remove notification rule form",
+        "post",
+        lambda c: f"/paging/contact-methods/{c.contact_method}/rules/{c.later_rule}/remove/",
+        {"anonymous": 302, "viewer": 404, "responder": 302, "admin": 404, "outsider": 404},
+        page=True,
+        effect=lambda c: rule_delays(c) == [0],
     ),
     Endpoint("schema", "get", lambda c: "/api/schema/", PUBLIC, shows=lambda c: "openapi"),
     Endpoint("API docs", "get", lambda c: "/api/docs/", PUBLIC, shows=lambda c: "swagger"),

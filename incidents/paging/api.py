@@ -13,7 +13,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.models import Role
-from accounts.permissions import can_act_for_team, get_incident_for, visible_teams_q
+from accounts.permissions import (
+    can_act_for_team,
+    can_edit_policies,
+    get_incident_for,
+    visible_teams_q,
+)
 from incidents.api.errors import ErrorSerializer
 
 from . import delivery, manual
@@ -97,8 +102,8 @@ class EscalationPolicyViewSet(viewsets.ModelViewSet):
 
     def get_object(self) -> EscalationPolicy:
         policy = super().get_object()
-        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not can_act_for_team(
-            self.request.user, policy.team_id, Role.RESPONDER
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not can_edit_policies(
+            self.request.user, policy.team_id
         ):
             raise PermissionDenied(f"Only responders of {policy.team} may change its policies.")
         return policy

@@ -52,6 +52,20 @@ def after(
     return None
 
 
+def resume(position: Position, step_count: int, repeat: int) -> Position | None:
+    """Where an escalation stands when its policy was edited under it: a step past the end
+    of a policy that now has fewer steps is the start of the next loop, or nothing when no
+    loop is left. Without this the step index ran off the end of the policy, the task failed
+    on every try, and the incident was never paged again."""
+    if step_count == 0:
+        return None
+    if position.step < step_count:
+        return position
+    if position.loop < repeat:
+        return Position(0, position.loop + 1, position.due_at)
+    return None
+
+
 def schedule(
     started_at: datetime, delays: Sequence[int], repeat: int, minute: timedelta
 ) -> list[Position]:
@@ -94,6 +108,7 @@ class Planned:
     method: int | None
     kind: str
     due_at: datetime
+    after_minutes: int = 0  # the notification rule's delay this message is for
 
 
 def messages_for(
@@ -103,13 +118,13 @@ def messages_for(
     minute: timedelta,
 ) -> list[Planned]:
     """What to send to `user`, paged at `now`: each (method id, kind, rule delays) is used
-    at each of its rule delays; a person without any rule is reached on every method at
-    once. A method used at two delays gets one message (the earliest): a step sends each
-    method once, and an acknowledgement cancels what is still waiting."""
-    ruled = [(pk, kind, min(delays)) for pk, kind, delays in methods if delays]
+    at each of its rule delays (GoAlert's notification rules: "email at once, and again
+    after 10 minutes" is two messages); a person without any rule is reached on every
+    method at once. An acknowledgement cancels what is still waiting."""
+    ruled = [(pk, kind, delay) for pk, kind, delays in methods for delay in sorted(set(delays))]
     if not ruled:
         ruled = [(pk, kind, 0) for pk, kind, _ in methods]
-    return [Planned(user, pk, kind, now + delay * minute) for pk, kind, delay in ruled]
+    return [Planned(user, pk, kind, now + delay * minute, delay) for pk, kind, delay in ruled]
 
 
 def backoff(attempts: int, retry_after: timedelta | None, base: timedelta) -> timedelta:

@@ -6,7 +6,8 @@ same task walks away), does nothing when the token it was given is no longer the
 when the escalation is not active, or when the step is not yet due — so a task delivered
 twice, or queued both by its countdown and by the auditor, runs the step once. The step's
 Notification rows are written in the same transaction that moves the escalation on, and
-their unique key (escalation, loop, step, person, method) refuses a second copy.
+their unique key (escalation, loop, step, person, method, rule delay) refuses a second
+copy.
 """
 
 from __future__ import annotations
@@ -185,9 +186,21 @@ def run_step(escalation_id: int, token: str, now: datetime) -> StepRun:
         if escalation.next_due_at is None or escalation.next_due_at > now:
             return StepRun([], escalation.next_due_at)  # not yet: a duplicate or early task
         steps = steps_of(escalation)
-        position = engine.Position(escalation.step, escalation.loop, escalation.next_due_at)
-        created = _page_step(escalation, position, steps, now) if steps else []
         repeat = escalation.policy.repeat if escalation.policy else 0
+        current = engine.Position(escalation.step, escalation.loop, escalation.next_due_at)
+        position = engine.resume(current, len(steps), repeat)
+        if position is None:
+            # The policy was deleted, or edited to fewer steps than this run had reached.
+            escalation.status = EscalationStatus.EXHAUSTED
+            escalation.next_due_at = None
+            escalation.stopped_because = (
+                "Every step ran without an acknowledgement."
+                if steps
+                else "Its escalation policy was deleted."
+            )
+            escalation.save()
+            return NOTHING
+        created = _page_step(escalation, position, steps, now)
         following = engine.after(position, [d for d, _ in steps], repeat, minute(), now)
         if following is None:
             escalation.status = EscalationStatus.EXHAUSTED
@@ -217,7 +230,7 @@ def _page_step(
             Notification(
                 escalation=escalation, incident=escalation.incident, user_id=p.user,
                 contact_method_id=p.method, kind=p.kind, loop=position.loop, step=number,
-                due_at=p.due_at,
+                due_at=p.due_at, after_minutes=p.after_minutes,
             )
             for p in planned
         ],

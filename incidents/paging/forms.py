@@ -5,20 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from accounts.models import Role, Team
 from incidents.oncall.models import Schedule
 
-from .models import ContactKind, EscalationPolicy
+from .models import ContactKind, ContactMethod, EscalationPolicy
+from .serializers import MAX_DELAY
 
 User = get_user_model()
-STEPS = 3
+MAX_RULES = 10  # as the API's `rules`
 
 
 class ContactMethodForm(forms.Form):
     kind = forms.ChoiceField(choices=ContactKind.choices)
     address = forms.CharField(max_length=500, help_text="An email address or an http(s) URL.")
     delay_minutes = forms.IntegerField(
-        min_value=0, max_value=1440, initial=0, label="Use after (minutes)",
+        min_value=0, max_value=MAX_DELAY, initial=0, label="Use after (minutes)",
         help_text="0: at once. Later: only if nobody has acknowledged by then.",
     )  # fmt: skip
 
@@ -33,6 +33,32 @@ class ContactMethodForm(forms.Form):
         elif kind and not address.startswith(("https://", "http://")):
             self.add_error("address", "Give an http(s) URL.")
         return cleaned
+
+
+class RuleForm(forms.Form):
+    """Another notification rule for one of your contact methods ("and again after 10 min")."""
+
+    delay_minutes = forms.IntegerField(
+        min_value=0, max_value=MAX_DELAY, label="Also use after (minutes)",
+        help_text="0: at once. Later: only if nobody has acknowledged by then.",
+    )  # fmt: skip
+
+    def __init__(self, *args, method: ContactMethod, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.method = method
+
+    def clean_delay_minutes(self) -> int:
+        delay = self.cleaned_data["delay_minutes"]
+        delays = list(self.method.rules.values_list("delay_minutes", flat=True))
+        if delay in delays:
+            raise forms.ValidationError(f"{self.method} is already used {when(delay)}.")
+        if len(delays) >= MAX_RULES:
+            raise forms.ValidationError(f"A method has at most {MAX_RULES} rules.")
+        return delay
+
+
+def when(delay: int) -> str:
+    return f"{delay} min after a page" if delay else "at once"
 
 
 class PageSomeoneForm(forms.Form):
@@ -75,52 +101,3 @@ class ServicePolicyForm(forms.Form):
     def __init__(self, *args, service, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["policy"].queryset = EscalationPolicy.objects.filter(team_id=service.team_id)
-
-
-class PolicyForm(forms.Form):
-    """A policy with up to three steps; each step pages people and/or schedules."""
-
-    name = forms.CharField(max_length=100)
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
-    repeat = forms.IntegerField(min_value=0, max_value=10, initial=0)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        teams = Team.objects.all()
-        if not user.is_staff:
-            teams = teams.filter(
-                memberships__user=user, memberships__role__in=[Role.RESPONDER, Role.ADMIN]
-            )
-        self.fields["team"].queryset = teams
-        team_ids = list(teams.values_list("pk", flat=True))
-        people = User.objects.filter(is_active=True, memberships__team_id__in=team_ids).distinct()
-        schedules = Schedule.objects.filter(team_id__in=team_ids)
-        for k in range(1, STEPS + 1):
-            self.fields[f"step{k}_delay"] = forms.IntegerField(
-                min_value=1, max_value=1440, initial=5, required=k == 1,
-                label=f"Step {k}: minutes before the next step",
-            )  # fmt: skip
-            self.fields[f"step{k}_people"] = forms.ModelMultipleChoiceField(
-                queryset=people, required=False, label=f"Step {k}: people"
-            )
-            self.fields[f"step{k}_schedules"] = forms.ModelMultipleChoiceField(
-                queryset=schedules, required=False, label=f"Step {k}: on call for"
-            )
-
-    def clean(self):
-        cleaned = super().clean()
-        team = cleaned.get("team")
-        steps = []
-        for k in range(1, STEPS + 1):
-            people = list(cleaned.get(f"step{k}_people") or [])
-            schedules = list(cleaned.get(f"step{k}_schedules") or [])
-            if team is not None and any(s.team_id != team.pk for s in schedules):
-                self.add_error(f"step{k}_schedules", f"Only schedules of {team}.")
-            targets = [{"user": p} for p in people] + [{"schedule": s} for s in schedules]
-            if targets:
-                delay = cleaned.get(f"step{k}_delay") or 5
-                steps.append({"delay_minutes": delay, "targets": targets})
-        if not steps:
-            raise forms.ValidationError("Step 1 needs at least one person or schedule.")
-        cleaned["steps"] = steps
-        return cleaned

@@ -174,6 +174,9 @@ class Notification(models.Model):
     kind = models.CharField(max_length=10, choices=ContactKind.choices)
     loop = models.PositiveSmallIntegerField()
     step = models.PositiveSmallIntegerField()  # 1-based, as people count steps
+    # The notification rule this message is for (minutes after the page): a method with
+    # two rules ("at once", "again after 10 min") gets one message for each.
+    after_minutes = models.PositiveIntegerField(default=0)
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True)
     status = models.CharField(
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
@@ -197,8 +200,8 @@ class Notification(models.Model):
         constraints = [
             # A step runs once: a task delivered twice cannot write a second message.
             models.UniqueConstraint(
-                fields=["escalation", "loop", "step", "user", "contact_method"],
-                name="one_notification_per_step_person_method",
+                fields=["escalation", "loop", "step", "user", "contact_method", "after_minutes"],
+                name="one_notification_per_step_person_rule",
             )
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="notification_due")]

@@ -1,25 +1,26 @@
-"""Paging's browser pages and form posts: page someone from the room, your contact methods
-(add, remove, send a test page), a service's policy, and the team's escalation policies.
-Refused posts answer 400 (invalid) or 403/404, as the core's page actions do."""
+"""Paging's browser pages and form posts: page someone from the room (and the room's paging
+panel, which refreshes itself), your contact methods and their notification rules (add,
+remove, send a test page), and a service's policy. Escalation policies are in
+policy_pages.py. Refused posts answer 400 (invalid) or 403/404, as the core's page actions
+do."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import can_manage_service, get_incident_for, visible_teams_q
+from accounts.permissions import can_manage_service, get_incident_for
 from incidents.models import Service
 
-from . import delivery, extensions, manual
-from .forms import ContactMethodForm, PageSomeoneForm, PolicyForm, ServicePolicyForm
-from .models import ContactMethod, EscalationPolicy, NotificationRule
-from .serializers import replace_steps
+from . import delivery, extensions, manual, panel
+from .forms import ContactMethodForm, PageSomeoneForm, RuleForm, ServicePolicyForm, when
+from .models import ContactMethod, NotificationRule
 
 
 def _refused(form) -> HttpResponse:
@@ -37,6 +38,15 @@ def page_someone(request: HttpRequest, ref: str) -> HttpResponse:
     manual.page(incident, request.user, form.target())
     messages.success(request, "Paging. The timeline shows when it is delivered.")
     return redirect(incident.get_absolute_url())
+
+
+@login_required
+@require_GET
+def paging_status(request: HttpRequest, ref: str) -> HttpResponse:
+    """The room's paging panel, current: who was paged, how, delivered or failed. The panel
+    fetches it when the live room shows a page, acknowledgement or status event."""
+    incident = get_incident_for(request.user, ref)
+    return render(request, "paging/_pages.html", panel.state(incident))
 
 
 @login_required
@@ -67,6 +77,46 @@ def remove_contact_method(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def add_rule(request: HttpRequest, pk: int) -> HttpResponse:
+    method = get_object_or_404(ContactMethod, pk=pk, user=request.user)
+    form = RuleForm(request.POST, method=method)
+    if not form.is_valid():
+        return _refused(form)
+    delay = form.cleaned_data["delay_minutes"]
+    try:
+        with transaction.atomic():
+            NotificationRule.objects.create(contact_method=method, delay_minutes=delay)
+    except IntegrityError:  # the same rule, added a moment ago from another tab
+        return HttpResponseBadRequest(
+            f"Not saved: {method} is already used {when(delay)}.", content_type="text/plain"
+        )
+    messages.success(request, f"{method} is also used {when(delay)}.")
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def remove_rule(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
+    with transaction.atomic():
+        # Locked, so two removals at once cannot leave the method with no rule.
+        method = get_object_or_404(
+            ContactMethod.objects.select_for_update(), pk=pk, user=request.user
+        )
+        rule = get_object_or_404(NotificationRule, pk=rule_pk, contact_method=method)
+        if method.rules.count() == 1:
+            # A method without rules is not used while your other methods have some: say
+            # so rather than quietly stop paging through it.
+            return HttpResponseBadRequest(
+                f"Not removed: this is the only rule of {method}. Remove the method instead.",
+                content_type="text/plain",
+            )
+        rule.delete()
+    messages.success(request, f"{method} is no longer used {when(rule.delay_minutes)}.")
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
 def test_contact_method(request: HttpRequest, pk: int) -> HttpResponse:
     method = get_object_or_404(ContactMethod, pk=pk, user=request.user)
     result = delivery.send_test(method.pk, timezone.now())
@@ -90,29 +140,3 @@ def service_policy(request: HttpRequest, pk: int) -> HttpResponse:
     extensions.save(service, policy)
     messages.success(request, f"{service} pages with {policy or 'nobody'}.")
     return redirect("incidents:services")
-
-
-@login_required
-def policies(request: HttpRequest) -> HttpResponse:
-    form = PolicyForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        if not form.fields["team"].queryset.exists():
-            raise PermissionDenied("Only a team's responders may add its escalation policies.")
-        if form.is_valid():
-            data = form.cleaned_data
-            with transaction.atomic():
-                policy = EscalationPolicy.objects.create(
-                    name=data["name"], team=data["team"], repeat=data["repeat"]
-                )
-                replace_steps(policy, data["steps"])
-            messages.success(request, f"Escalation policy “{policy.name}” added.")
-            return redirect("paging:policies")
-    shown = (
-        EscalationPolicy.objects.filter(visible_teams_q(request.user))
-        .select_related("team")
-        .prefetch_related("steps")
-    )
-    return render(
-        request, "paging/policies.html", {"policies": shown, "form": form},
-        status=400 if form.is_bound else 200,
-    )  # fmt: skip

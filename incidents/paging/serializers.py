@@ -6,8 +6,8 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.models import Role, Team
-from accounts.permissions import can_act_for_team
+from accounts.models import Team
+from accounts.permissions import can_edit_policies
 from incidents.api.serializers import ModelSerializer, TextField, UserRefField
 from incidents.oncall.models import Schedule
 
@@ -117,7 +117,7 @@ class EscalationPolicySerializer(ModelSerializer):
     def validate_team(self, team: Team) -> Team:
         if self.instance is not None and team.pk != self.instance.team_id:
             raise serializers.ValidationError("A policy stays with its team.")
-        if not can_act_for_team(self.context["request"].user, team.pk, Role.RESPONDER):
+        if not can_edit_policies(self.context["request"].user, team.pk):
             raise PermissionDenied(f"Only responders of {team} may add its escalation policies.")
         return team
 
@@ -165,6 +165,9 @@ def stored_target(target: dict) -> dict:
 
 
 def replace_steps(policy: EscalationPolicy, steps: list[dict]) -> None:
+    """Store `steps` (the validated shape: each target holds a model instance) as the
+    policy's steps. The API and the browser's editor both save through here; both save the
+    policy row first in the same transaction, which locks it, so two saves take turns."""
     policy.steps.all().delete()
     EscalationStep.objects.bulk_create(
         EscalationStep(

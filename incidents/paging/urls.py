@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import pages, reminder_pages, views
+from . import pages, policy_pages, reminder_pages, views
 
 app_name = "paging"
 
 urlpatterns = [
     path("page/ack/<str:token>/", views.acknowledge, name="ack"),
     path("incidents/<str:ref>/page-someone/", pages.page_someone, name="page-someone"),
+    path("incidents/<str:ref>/paging/", pages.paging_status, name="status"),
     path("paging/contact-methods/", pages.add_contact_method, name="add-contact-method"),
     path(
         "paging/contact-methods/<int:pk>/remove/",
@@ -18,8 +19,17 @@ urlpatterns = [
         pages.test_contact_method,
         name="test-contact-method",
     ),
+    path("paging/contact-methods/<int:pk>/rules/", pages.add_rule, name="add-rule"),
+    path(
+        "paging/contact-methods/<int:pk>/rules/<int:rule_pk>/remove/",
+        pages.remove_rule,
+        name="remove-rule",
+    ),
     path("paging/services/<int:pk>/policy/", pages.service_policy, name="service-policy"),
-    path("paging/policies/", pages.policies, name="policies"),
+    path("paging/policies/", policy_pages.policies, name="policies"),
+    path("paging/policies/new/", policy_pages.policy_new, name="policy-new"),
+    path("paging/policies/<int:pk>/edit/", policy_pages.policy_edit, name="policy-edit"),
+    path("paging/policies/<int:pk>/delete/", policy_pages.policy_delete, name="policy-delete"),
     path("paging/reminders/", reminder_pages.reminders, name="reminders"),
     path(
         "paging/reminders/<int:team_id>/",

@@ -171,6 +171,11 @@
     timeline.insertBefore(item, before);
     seen.add(event.seq);
     while (seen.has(lastSeq + 1)) seen.delete(++lastSeq);
+    // Say what happened, for the panels capabilities add to the page (paging's refreshes
+    // itself on room:page): the room itself knows nothing of them.
+    timeline.dispatchEvent(
+      new CustomEvent(`room:${event.kind}`, { bubbles: true, detail: { seq: event.seq } }),
+    );
   }
 
   function replaceEvent(event) {

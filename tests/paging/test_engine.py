@@ -50,6 +50,22 @@ def test_rules_say_which_method_goes_out_when():
     assert [(p.method, p.due_at - T0) for p in planned] == [(10, timedelta(0)), (11, 5 * MINUTE)]
 
 
+def test_a_method_with_several_rules_is_used_at_each_of_them():
+    planned = engine.messages_for(1, [(10, "email", [10, 0, 10])], T0, MINUTE)
+    assert [(p.method, p.due_at - T0, p.after_minutes) for p in planned] == [
+        (10, timedelta(0), 0),
+        (10, 10 * MINUTE, 10),
+    ]
+
+
+def test_a_step_past_the_end_of_an_edited_policy_starts_the_next_loop_or_ends():
+    late = engine.Position(3, 0, T0)
+    assert engine.resume(late, 2, repeat=1) == engine.Position(0, 1, T0)
+    assert engine.resume(late, 2, repeat=0) is None
+    assert engine.resume(engine.Position(1, 0, T0), 2, repeat=0) == engine.Position(1, 0, T0)
+    assert engine.resume(engine.Position(0, 0, T0), 0, repeat=3) is None  # no steps left
+
+
 def test_a_person_without_rules_is_reached_on_every_method_at_once():
     planned = engine.messages_for(1, [(10, "email", []), (11, "webhook", [])], T0, MINUTE)
     assert [(p.method, p.due_at) for p in planned] == [(10, T0), (11, T0)]

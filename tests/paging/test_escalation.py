@@ -215,3 +215,61 @@ def test_identical_pending_pages_are_bundled_into_one_message(cast, checkout, re
         delivery.send(pk, T0)
     assert len(receiver.requests) == 1
     assert set(Notification.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_a_method_with_two_rules_pages_at_each_until_acknowledged(
+    cast, checkout, receiver, committed
+):
+    """ "At once, and again after 10 minutes": two messages on one method (the second rule
+    used to be ignored: a method was only ever used at its earliest rule)."""
+    make_policy(cast.team, (30, [{"user": cast.responder.pk}]), service=checkout)
+    hook = webhook_for(cast.responder, f"{receiver.url}/responder")
+    for delay in (0, 10, 20):
+        NotificationRule.objects.create(contact_method=hook, delay_minutes=delay)
+    incident, escalation = triggered(cast, checkout, committed)
+    Escalation.objects.filter(pk=escalation.pk).update(next_due_at=T0)
+    run_due(escalation, T0)
+    run_due(escalation, T0 + 9 * MIN)
+    assert len(receiver.requests) == 1
+    run_due(escalation, T0 + 10 * MIN)
+    assert len(receiver.requests) == 2
+    assert len({r.headers["X-Keel-Delivery"] for r in receiver.requests}) == 2
+    lifecycle.acknowledge(incident, cast.responder)
+    run_due(escalation, T0 + 20 * MIN)
+    assert len(receiver.requests) == 2  # the third was cancelled by the acknowledgement
+    rows = Notification.objects.order_by("after_minutes")
+    assert [(n.after_minutes, n.status) for n in rows] == [
+        (0, "delivered"), (10, "delivered"), (20, "cancelled"),
+    ]  # fmt: skip
+
+
+def test_a_policy_edited_to_fewer_steps_mid_escalation_goes_on_from_its_start(
+    cast, checkout, receiver, committed
+):
+    """The run was due at step 3 of a policy that now has one step: it starts the next loop
+    (before, the step index ran off the end and the task failed on every try)."""
+    policy = make_policy(
+        cast.team, (5, [{"user": cast.responder.pk}]), (5, [{"user": cast.admin.pk}]),
+        (5, [{"user": cast.admin.pk}]), repeat=1, service=checkout,
+    )  # fmt: skip
+    webhook_for(cast.responder, f"{receiver.url}/responder")
+    _incident, escalation = triggered(cast, checkout, committed)
+    Escalation.objects.filter(pk=escalation.pk).update(next_due_at=T0, step=2)
+    policy.steps.exclude(position=0).delete()
+    run_due(escalation, T0)
+    assert [r.path for r in receiver.requests] == ["/responder"]
+    escalation.refresh_from_db()
+    assert escalation.status == "exhausted"  # the repeat was its last loop
+    page = Notification.objects.get()
+    assert (page.step, page.loop) == (1, 1)
+
+
+def test_an_escalation_whose_policy_was_deleted_ends_and_says_why(cast, checkout, committed):
+    policy = make_policy(cast.team, (5, [{"user": cast.responder.pk}]), service=checkout)
+    _incident, escalation = triggered(cast, checkout, committed)
+    policy.delete()
+    Escalation.objects.filter(pk=escalation.pk).update(next_due_at=T0)
+    run_due(escalation, T0)
+    escalation.refresh_from_db()
+    assert escalation.status == "exhausted" and escalation.next_due_at is None
+    assert escalation.stopped_because == "Its escalation policy was deleted."

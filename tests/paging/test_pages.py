@@ -3,11 +3,13 @@ failed one is flagged), the services page's policy, and the policies page."""
 
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 from django.utils import timezone
 
 from incidents.models import Service
-from incidents.paging.models import ContactMethod, Escalation, EscalationPolicy, ServicePaging
+from incidents.paging.models import ContactMethod, Escalation, NotificationRule, ServicePaging
 from tests.helpers import declare
 
 from .helpers import make_policy
@@ -28,6 +30,11 @@ def test_the_incident_page_shows_who_was_paged_and_a_page_someone_form(cast, com
     page = client.get(incident.get_absolute_url()).content.decode()
     assert 'id="paging-panel"' in page and "Page someone</button>" in page
     assert "Asked to page Admin." in page  # the timeline says who asked
+    # Its fields have ids of their own: the assign-role form's `user` is id_user, and a
+    # label for a repeated id named that one instead.
+    assert '<label for="page-user">' in page and 'id="page-user"' in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
 
 
 def test_page_someone_needs_a_person_or_a_schedule(cast):
@@ -73,15 +80,74 @@ def test_a_service_gets_its_policy_on_the_services_page(cast):
     assert "Ops paging" in client.get("/services/").content.decode()
 
 
-def test_a_policy_is_added_in_the_browser(cast):
-    answer = client_of(cast.responder).post(
-        "/paging/policies/",
-        {"name": "Nights", "team": cast.team.pk, "repeat": 1, "step1_delay": 5,
-         "step1_people": [cast.responder.pk], "step2_delay": 10, "step2_people": [cast.admin.pk]},
-    )  # fmt: skip
+def test_a_method_gets_a_second_rule_and_loses_it_again(cast):
+    client = client_of(cast.responder)
+    client.post("/paging/contact-methods/",
+                {"kind": "email", "address": "me@example.com", "delay_minutes": 0})  # fmt: skip
+    method = ContactMethod.objects.get(user=cast.responder)
+    answer = client.post(f"/paging/contact-methods/{method.pk}/rules/", {"delay_minutes": 10})
     assert answer.status_code == 302
-    policy = EscalationPolicy.objects.get(name="Nights")
-    assert [(s.delay_minutes, s.targets) for s in policy.steps.order_by("position")] == [
-        (5, [{"user": cast.responder.pk}]),
-        (10, [{"user": cast.admin.pk}]),
+    assert list(method.rules.values_list("delay_minutes", flat=True)) == [0, 10]
+    page = client.get("/accounts/profile/").content.decode()
+    assert ">at once</span>" in page and ">after 10 min</span>" in page
+    assert "Stop using Email me@example.com after 10 min" in page
+    later = method.rules.get(delay_minutes=10)
+    answer = client.post(f"/paging/contact-methods/{method.pk}/rules/{later.pk}/remove/")
+    assert answer.status_code == 302
+    assert list(method.rules.values_list("delay_minutes", flat=True)) == [0]
+    # With one rule left there is nothing to remove it with.
+    assert "Stop using" not in client.get("/accounts/profile/").content.decode()
+
+
+def test_a_rule_that_cannot_be_added_or_removed_is_refused_with_a_reason(cast):
+    method = ContactMethod.objects.create(
+        user=cast.responder, kind="email", address="me@example.com"
+    )
+    only = NotificationRule.objects.create(contact_method=method, delay_minutes=0)
+    client = client_of(cast.responder)
+    add = f"/paging/contact-methods/{method.pk}/rules/"
+    for delay, reason in ((0, "is already used at once"), (-1, "greater than or equal to 0"),
+                          (1441, "less than or equal to 1440"), ("", "required")):  # fmt: skip
+        answer = client.post(add, {"delay_minutes": delay})
+        assert answer.status_code == 400 and reason in answer.content.decode(), delay
+    answer = client.post(f"/paging/contact-methods/{method.pk}/rules/{only.pk}/remove/")
+    assert answer.status_code == 400
+    assert "the only rule of Email me@example.com" in answer.content.decode()
+    for delay in range(1, 10):
+        NotificationRule.objects.create(contact_method=method, delay_minutes=delay)
+    answer = client.post(add, {"delay_minutes": 30})
+    assert answer.status_code == 400 and "at most 10 rules" in answer.content.decode()
+    assert method.rules.count() == 10
+
+
+def test_nobody_else_adds_or_removes_your_rules(cast):
+    method = ContactMethod.objects.create(
+        user=cast.responder, kind="email", address="me@example.com"
+    )
+    rules = [
+        NotificationRule.objects.create(contact_method=method, delay_minutes=d) for d in (0, 5)
     ]
+    other = client_of(cast.admin)
+    assert (
+        other.post(f"/paging/contact-methods/{method.pk}/rules/", {"delay_minutes": 9}).status_code
+        == 404
+    )
+    remove = f"/paging/contact-methods/{method.pk}/rules/{rules[1].pk}/remove/"
+    assert other.post(remove).status_code == 404
+    # A rule of one of your methods, named under another of your methods: not found either.
+    mine = ContactMethod.objects.create(user=cast.responder, kind="email", address="b@example.com")
+    remove = f"/paging/contact-methods/{mine.pk}/rules/{rules[1].pk}/remove/"
+    assert client_of(cast.responder).post(remove).status_code == 404
+    assert method.rules.count() == 2
+
+
+def test_the_room_fetches_its_paging_panel_from_the_paging_status_fragment(cast, committed):
+    incident = declare(cast)
+    client = client_of(cast.responder)
+    fragment = client.get(f"/incidents/{incident.ref}/paging/")
+    assert fragment.status_code == 200 and "Nobody has been paged." in fragment.content.decode()
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert f'hx-get="/incidents/{incident.ref}/paging/"' in page and "room:page from:body" in page
+    assert client_of(cast.outsider).get(f"/incidents/{incident.ref}/paging/").status_code == 200
+    private = declare(cast, private=True, title="Private")
+    assert client_of(cast.outsider).get(f"/incidents/{private.ref}/paging/").status_code == 404

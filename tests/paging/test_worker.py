@@ -16,9 +16,7 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,45 +31,12 @@ from keel.celery import app as celery_app
 from tests.helpers import declare
 from tests.oncall.helpers import make_schedule
 from tests.receivers import Answer, Receiver
-from tests.servers import ROOT, free_port, shared_database_url
+from tests.servers import ROOT, free_port
 
 from .helpers import make_policy, signed_correctly, webhook_for
+from .worker import MINUTE_SECONDS, purge, start_worker, stop
 
 WAIT_SECONDS = 60  # an upper bound for a slow CI machine, not a measurement
-MINUTE_SECONDS = "2"
-
-
-def start_worker(broker: str | None = None, **env_extra: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
-        DATABASE_URL=shared_database_url(), DB_POOL="false", CONN_MAX_AGE="0", DEBUG="true",
-        OUTBOUND_ALLOW_PRIVATE="true", PAGING_MINUTE_SECONDS=MINUTE_SECONDS, **env_extra,
-    )  # fmt: skip
-    if broker:
-        env["REDIS_URL"] = broker
-    celery = Path(sys.executable).with_name("celery")
-    return subprocess.Popen(
-        [str(celery), "-A", "keel", "worker", "-Q", "paging", "-n", "paging-test@%h",
-         "--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel", "WARNING"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-def purge() -> None:
-    with celery_app.connection_for_write() as connection:
-        connection.default_channel.queue_declare("paging", durable=True)
-        connection.default_channel.queue_purge("paging")
 
 
 def wait_for(condition, worker: subprocess.Popen | None = None) -> None:
@@ -159,9 +124,10 @@ def test_a_worker_killed_mid_send_loses_no_page_and_sends_none_twice(cast, pagin
             ids = delivery_ids(receiver)
             expected = {str(n.delivery_id) for n in Notification.objects.all()}
             assert set(ids) == expected  # every page arrived ...
-            # ... the retried one under its first delivery id, so the receiver can drop it
-            # (step 2's page may arrive before or after the retry).
-            assert ids.count(ids[0]) == 2 and len(ids) == 3
+            # ... the retried one under its first delivery id, so the receiver can drop it.
+            # (Step 2 falls due two paging minutes in: on a busy machine it may go out before
+            # the resend, so the order is not asserted.)
+            assert len(ids) == 3 and ids.count(ids[0]) == 2
     finally:
         stop(worker)
 

@@ -8,28 +8,23 @@ from django import template
 
 from accounts.permissions import can_edit, can_manage_service
 
+from .. import panel
 from ..forms import ContactMethodForm, PageSomeoneForm, ServicePolicyForm
-from ..models import ContactMethod, Escalation, Notification, ServicePaging
+from ..models import ContactMethod, Notification, ServicePaging
+from ..serializers import MAX_DELAY
 
 register = template.Library()
-RECENT = 20
 
 
 @register.inclusion_tag("paging/_incident_panel.html", takes_context=True)
 def paging_panel(context, incident) -> dict:
     user = context["request"].user
-    notifications = (
-        Notification.objects.filter(incident=incident)
-        .select_related("user", "escalation")
-        .order_by("-created_at", "-pk")[:RECENT]
-    )
-    escalation = Escalation.objects.filter(incident=incident, policy__isnull=False).first()
     editable = can_edit(user, incident)
     return {
-        "incident": incident,
-        "notifications": notifications,
-        "escalation": escalation,
-        "form": PageSomeoneForm(incident=incident) if editable else None,
+        **panel.state(incident),
+        # Its own ids: the room's assign-role form has a `user` field too, and a label for
+        # a repeated id names the first one on the page (the wrong form).
+        "form": PageSomeoneForm(incident=incident, auto_id="page-%s") if editable else None,
         "csrf_token": context.get("csrf_token"),
     }
 
@@ -37,10 +32,14 @@ def paging_panel(context, incident) -> dict:
 @register.inclusion_tag("paging/_profile.html", takes_context=True)
 def paging_profile(context) -> dict:
     user = context["request"].user
+    methods = list(ContactMethod.objects.filter(user=user).prefetch_related("rules"))
     return {
-        "methods": ContactMethod.objects.filter(user=user).prefetch_related("rules"),
-        "failed": ContactMethod.objects.filter(user=user, failed_at__isnull=False).exists(),
+        "methods": methods,
+        # A method without rules is used at once only when no method has rules (engine.py).
+        "any_rules": any(m.rules.all() for m in methods),
+        "failed": any(m.failed_at for m in methods),
         "form": ContactMethodForm(),
+        "max_delay": MAX_DELAY,
         "recent": Notification.objects.filter(user=user)
         .select_related("incident")
         .order_by("-created_at")[:10],

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('paging', '0001_initial'),
+        ('paging', '0002_notification_per_rule'),
     ]
 
     operations = [
