@@ -132,10 +132,7 @@ def run(request: Request) -> dict[str, Any]:
         return blocks.ephemeral("No such incident (or you may not see it). Try `/incident list`.")
     except PermissionDenied as error:
         return blocks.ephemeral(str(error) or "You may not do that.")
-    except lifecycle.Conflict as error:
-        allowed = f" Allowed: {', '.join(error.allowed)}." if error.allowed else ""
-        return blocks.ephemeral(f"{error.message}{allowed}")
-    except lifecycle.LifecycleError as error:
+    except lifecycle.LifecycleError as error:  # a refused move names the allowed ones itself
         return blocks.ephemeral(error.message)
 
 

@@ -179,7 +179,8 @@ def test_acknowledging_twice_says_why_not(cast, slack):
     incident = triggered(cast)
     slack(f"ack {incident.ref}")
     reply = slack(f"ack {incident.ref}")
-    assert "cannot be acknowledged" in reply["text"] or "acknowledged" in reply["text"]
+    assert f"{incident.ref} is investigating: it cannot be acknowledged" in reply["text"]
+    assert reply["text"].count("identified") == 1  # the allowed moves, named once
     assert reply["response_type"] == "ephemeral"
 
 
