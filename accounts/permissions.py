@@ -222,19 +222,23 @@ def get_schedule_for(user: User | AnonymousUser, schedule_id: Any, *, edit: bool
 
     Raises Http404 when it does not exist or belongs to another team, PermissionDenied
     when the user may read it but not change it."""
-    Schedule = apps.get_model("oncall", "Schedule")
-    try:
-        schedule = Schedule.objects.select_related("team").get(
-            visible_teams_q(user), pk=int(schedule_id)
-        )
-    except (Schedule.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such schedule.") from None
+    schedule = _team_row_for(user, "oncall.Schedule", schedule_id, "schedule")
     if edit and not can_edit_schedules(user, schedule.team_id):
         raise PermissionDenied(
             f"You can view {schedule.name} but not change it: ask a team admin to make you a "
             "responder."
         )
     return schedule
+
+
+def _team_row_for(user: User | AnonymousUser, model: str, pk: Any, noun: str) -> Any:
+    """A row of `model` ("app.Model", with a `team`) of one of the user's teams, else 404:
+    another team's row does not exist for them."""
+    Model = apps.get_model(model)
+    try:
+        return Model.objects.select_related("team").get(visible_teams_q(user), pk=int(pk))
+    except (Model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404(f"No such {noun}.") from None
 
 
 # --- Escalation policies: as schedules. A team's members read its policies, its responders
@@ -250,13 +254,7 @@ def get_policy_for(user: User | AnonymousUser, policy_id: Any, *, edit: bool = F
     """The escalation policy if the user is in its team (with edit=True: a responder or
     admin there). Raises Http404 when it does not exist or belongs to another team,
     PermissionDenied when the user may read it but not change it."""
-    EscalationPolicy = apps.get_model("paging", "EscalationPolicy")
-    try:
-        policy = EscalationPolicy.objects.select_related("team").get(
-            visible_teams_q(user), pk=int(policy_id)
-        )
-    except (EscalationPolicy.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such escalation policy.") from None
+    policy = _team_row_for(user, "paging.EscalationPolicy", policy_id, "escalation policy")
     if edit and not can_edit_policies(user, policy.team_id):
         raise PermissionDenied(
             f"You can view {policy.name} but not change it: only responders and admins of "
