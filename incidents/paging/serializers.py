@@ -24,6 +24,7 @@ class ContactMethodSerializer(ModelSerializer):
         child=serializers.IntegerField(min_value=0, max_value=MAX_DELAY),
         required=False,
         write_only=True,
+        min_length=1,  # a method without a rule would never be used: remove it instead
         max_length=10,
         help_text="Minutes after a page at which this method is used; [0] (at once) if not given.",
     )

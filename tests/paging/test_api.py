@@ -5,7 +5,13 @@ someone by hand."""
 from __future__ import annotations
 
 from incidents.models import Incident, Service
-from incidents.paging.models import ContactMethod, Escalation, EscalationPolicy, ServicePaging
+from incidents.paging.models import (
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    NotificationRule,
+    ServicePaging,
+)
 from tests.helpers import api_client, declare
 from tests.oncall.helpers import make_schedule
 
@@ -34,8 +40,21 @@ def test_contact_methods_refuse_bad_addresses_with_a_400(cast):
         {"kind": "webhook", "address": "ftp://example.com/x"},
         {"kind": "pigeon", "address": "x"},
         {"kind": "email", "address": "a@example.com", "rules": [-1]},
+        {"kind": "email", "address": "a@example.com", "rules": []},
     ):
         assert client.post("/api/v1/contact-methods/", body, format="json").status_code == 400
+    assert not ContactMethod.objects.exists()
+
+
+def test_a_method_keeps_at_least_one_rule(cast):
+    client = api_client(cast.responder)
+    made = client.post(
+        "/api/v1/contact-methods/", {"kind": "email", "address": "r@example.com"}, format="json"
+    ).json()
+    answer = client.patch(f"/api/v1/contact-methods/{made['id']}/", {"rules": []}, format="json")
+    assert answer.status_code == 400
+    assert "rules" in answer.json()["errors"]
+    assert list(NotificationRule.objects.values_list("delay_minutes", flat=True)) == [0]
 
 
 def test_nobody_sees_anothers_contact_methods(cast):
