@@ -9,6 +9,7 @@ from django.conf import settings
 
 from incidents import live
 from incidents.models import Service
+from keel.celery import app as celery_app
 
 from .helpers import Cast, make_cast
 from .servers import AsgiServer, shared_database_url
@@ -62,3 +63,12 @@ def two_servers(transactional_db):
     yield servers
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run in-process, at once (countdowns and ETAs ignored)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before

@@ -67,10 +67,13 @@ def wants_paging(declared: TimelineEvent, incident: Incident) -> bool:
     return bool(choice)
 
 
-def never_started(declared_after: datetime, declared_before: datetime) -> list[Incident]:
+def never_started(
+    declared_after: datetime, declared_before: datetime
+) -> list[tuple[Incident, EscalationPolicy]]:
     """Open incidents declared in the window that should be paging and are not: their
     change committed, but the process died before its hook wrote the escalation. Nobody
-    has acknowledged them yet (an acknowledgement would have stopped the paging anyway)."""
+    has acknowledged them yet (an acknowledgement would have stopped the paging anyway).
+    Each comes with the policy it should be paging with."""
     candidates = (
         Incident.objects.filter(
             status__in=Status.open_values(),
@@ -84,8 +87,10 @@ def never_started(declared_after: datetime, declared_before: datetime) -> list[I
     missed = []
     for incident in candidates:
         declared = incident.events.filter(kind=EventKind.DECLARED).first()
-        if declared is not None and wants_paging(declared, incident) and policy_for(incident):
-            missed.append(incident)
+        if declared is None or not wants_paging(declared, incident):
+            continue
+        if (policy := policy_for(incident)) is not None:
+            missed.append((incident, policy))
     return missed
 
 

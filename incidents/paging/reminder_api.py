@@ -91,13 +91,9 @@ class ReminderIntervalsViewSet(viewsets.GenericViewSet):
             raise PermissionDenied(f"Only admins of {team} may change its reminder intervals.")
         body = self.get_serializer(data=request.data, partial=partial)
         body.is_valid(raise_exception=True)
-        current = intervals.for_team(team.pk) if partial else {}
-        given = {sev: body.validated_data.get(sev.lower()) for sev in intervals.SEVERITIES}
-        if partial:
-            given = {
-                sev: given[sev] if sev.lower() in body.validated_data else current[sev]
-                for sev in intervals.SEVERITIES
-            }
+        # PUT: a severity left out has no reminder; PATCH: it keeps its current value.
+        kept = intervals.for_team(team.pk) if partial else dict.fromkeys(intervals.SEVERITIES)
+        given = {sev: body.validated_data.get(sev.lower(), kept[sev]) for sev in kept}
         intervals.save(team, given)
         team = self.get_queryset().get(pk=team.pk)
         return Response(self.get_serializer(team).data)

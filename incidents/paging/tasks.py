@@ -77,8 +77,7 @@ def audit() -> None:
     now = timezone.now()
     grace = timedelta(seconds=settings.PAGING_AUDIT_GRACE_SECONDS)
     lookback = timedelta(minutes=settings.PAGING_AUDIT_LOOKBACK_MINUTES)
-    for incident in escalate.never_started(now - lookback, now - grace):
-        policy = escalate.policy_for(incident)
+    for incident, policy in escalate.never_started(now - lookback, now - grace):
         start_escalation(escalate.start(incident, now, policy=policy))
     overdue = Escalation.objects.filter(
         status=EscalationStatus.ACTIVE, next_due_at__lte=now - grace

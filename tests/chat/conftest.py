@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from incidents.chat.models import ChatChannel
-from keel.celery import app as celery_app
 from tests.receivers import Receiver
 
 from .helpers import proven_link
@@ -19,15 +18,6 @@ def receiver(settings):
     settings.OUTBOUND_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
     with Receiver() as running:
         yield running
-
-
-@pytest.fixture
-def eager():
-    """Celery tasks run in-process, at once (countdowns and ETAs ignored)."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 @pytest.fixture

@@ -18,20 +18,14 @@ from incidents import lifecycle
 from incidents.models import Service, Severity
 from incidents.paging import tasks
 from incidents.paging.models import Escalation, Notification
-from keel.celery import app as celery_app
 from tests.helpers import declare
 
 from .helpers import make_policy, webhook_for
 
 
-@pytest.fixture
-def eager(settings):
-    settings.PAGING_AUDIT_GRACE_SECONDS = 0
-    settings.OUTBOUND_ALLOW_PRIVATE = True
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
+@pytest.fixture(autouse=True)
+def no_grace(settings):
+    settings.PAGING_AUDIT_GRACE_SECONDS = 0  # the auditor looks at what was just declared
 
 
 @pytest.fixture
