@@ -20,7 +20,7 @@ from incidents import lifecycle
 from incidents.models import Incident
 
 from . import blocks
-from .commands import link_instructions, person_for
+from .commands import link_instructions, person_for, refused
 from .models import RESPONSE_URL_LIFETIME, ChatChannel, ChatThread
 from .tasks import respond
 
@@ -76,9 +76,9 @@ def handle(payload: Any) -> None:
     except Http404:
         tell(response_url, blocks.ephemeral("No such incident (or you may not see it)."))
     except PermissionDenied as error:
-        tell(response_url, blocks.ephemeral(str(error) or "You may not do that."))
+        tell(response_url, refused(str(error) or "You may not do that."))
     except lifecycle.LifecycleError as error:
-        tell(response_url, blocks.ephemeral(error.message))
+        tell(response_url, refused(error.message))
 
 
 def remember(

@@ -1,8 +1,9 @@
 """Block Kit messages, built by pure functions from plain facts, so tests can read them.
 
 Every message carries a plain-text `text` too: Slack shows it in notifications and where
-blocks cannot be shown. Text that people typed (titles, names, notes) is escaped, so a title
-such as `<!channel>` cannot ping a whole channel.
+blocks cannot be shown. Text that people or senders typed (titles, summaries, names, notes)
+is escaped in both, so a title such as `<!channel>` cannot ping a whole channel or show a
+link of its own; what Slack sends us is unescaped once (`unescape`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ OPEN_ROOM = "keel_open_room"
 OPEN_STATUSES = ("triggered", "investigating", "identified", "monitoring")
 MAX_HEADLINES = 5
 MAX_SECTION = 2900  # Slack refuses a section text over 3,000 characters
+MAX_SUMMARY = 500  # a postmortem's summary in the channel: the link has the rest
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,34 @@ class IncidentFacts:
     url: str  # the incident room
 
 
+@dataclass(frozen=True)
+class PostmortemFacts:
+    title: str
+    summary: str  # Markdown, shown as text
+    url: str  # absolute
+
+
 def escape(text: str) -> str:
-    """Slack's mrkdwn escaping: only &, < and > are special."""
+    """Slack's escaping (api.slack.com/reference/surfaces/formatting#escaping): only &, <
+    and > are special, in mrkdwn, plain_text and the fallback `text` alike."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """What Slack sends (a slash command's text) has &, < and > escaped: undo it once, so
+    `R&D` is stored as typed and `&amp;lt;` stays the `&lt;` that was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def fit(lines: list[str], limit: int = MAX_SECTION, more: int = 0) -> str:
+    """As many whole lines as fit in `limit` characters, then "…and N more" for the rest
+    (never a line cut in the middle, where half an escape or a link would show)."""
+    for count in range(len(lines), -1, -1):
+        left = len(lines) - count + more
+        text = "\n".join(lines[:count] + ([f"…and {left} more."] if left else []))
+        if len(text) <= limit:
+            return text
+    return f"…and {len(lines) + more} more."
 
 
 def button_value(ref: str, channel_id: int) -> str:
@@ -44,22 +71,33 @@ def parse_button_value(value: Any) -> tuple[str, int | None]:
     return ref, int(channel) if channel.isascii() and channel.isdigit() else None
 
 
-def fallback_text(facts: IncidentFacts, headlines: list[str]) -> str:
+def fallback_text(
+    facts: IncidentFacts, headlines: list[str], postmortem: PostmortemFacts | None = None
+) -> str:
     lead = f"{facts.ref} {facts.title} · {facts.severity} · {facts.status}"
-    return f"{lead} · {'; '.join(headlines)}" if headlines else lead
+    text = f"{lead} · {'; '.join(headlines)}" if headlines else lead
+    if postmortem is not None:
+        text += f" · Postmortem: {postmortem.title} {postmortem.url}"
+    return escape(text)
 
 
-def incident_message(facts: IncidentFacts, headlines: list[str], channel_id: int) -> dict[str, Any]:
+def incident_message(
+    facts: IncidentFacts,
+    headlines: list[str],
+    channel_id: int,
+    postmortem: PostmortemFacts | None = None,
+) -> dict[str, Any]:
     """The channel's message about one incident: what happened (the newest headlines,
     several when a burst of changes was folded into one message), the incident's current
-    state, and the buttons that apply to it now."""
+    state, and the buttons that apply to it now; with a published postmortem, its title,
+    summary and link."""
     headlines = headlines[-MAX_HEADLINES:]
     title = f"*<{facts.url}|{escape(facts.ref)}: {escape(facts.title)}>*"
-    happened = "\n".join(f"• {escape(line)}" for line in headlines)
+    happened = [f"• {escape(line)}" for line in headlines]
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"{title}\n{happened}".strip()[:MAX_SECTION]},
+            "text": {"type": "mrkdwn", "text": fit([title, *happened])},
         },
         {
             "type": "section",
@@ -78,7 +116,19 @@ def incident_message(facts: IncidentFacts, headlines: list[str], channel_id: int
             "elements": buttons(facts, channel_id),
         },
     ]
-    return {"text": fallback_text(facts, headlines), "blocks": blocks}
+    if postmortem is not None:
+        blocks.insert(1, postmortem_section(postmortem))
+    return {"text": fallback_text(facts, headlines, postmortem), "blocks": blocks}
+
+
+def postmortem_section(postmortem: PostmortemFacts) -> dict[str, Any]:
+    summary = " ".join(postmortem.summary.split())
+    if len(summary) > MAX_SUMMARY:
+        summary = summary[:MAX_SUMMARY].rsplit(" ", 1)[0] + "…"
+    lines = [f"*<{postmortem.url}|Postmortem: {escape(postmortem.title)}>*"]
+    if summary:
+        lines.append(escape(summary))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": fit(lines)}}
 
 
 def buttons(facts: IncidentFacts, channel_id: int) -> list[dict[str, Any]]:
@@ -133,11 +183,9 @@ def incident_list(items: list[IncidentFacts], more: int = 0) -> dict[str, Any]:
         + (f" · {escape(f.commander)}" if f.commander else "")
         for f in items
     ]
-    if more:
-        lines.append(f"…and {more} more.")
-    text = "\n".join(lines)
+    text = fit(lines, more=more)
     return {
         "response_type": "ephemeral",
         "text": text,
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
     }

@@ -4,6 +4,11 @@ with Slack's reply JSON (ephemeral: only they see it; in_channel: everyone does)
 
 Every answer is a reply, never an exception: bad arguments get the command's usage, refused
 changes get the reason lifecycle gave, so Slack never shows "dispatch failed".
+
+Slack sends the typed text with &, < and > escaped: free text (titles, notes, names) is
+unescaped once (blocks.unescape) before use, while `<@U123>` mentions are Slack's own markup
+and are read as sent. Everything answered is escaped again (blocks.escape): usage lines,
+refusals and names alike.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -42,11 +47,13 @@ from .models import ChatChannel, ChatIdentity, LinkedChannel
 REF = re.compile(r"^INC-\d{1,9}$", re.IGNORECASE)
 SEVERITY = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
 MENTION = re.compile(r"^<@([A-Z0-9]{2,40})(?:\|[^>]*)?>$", re.IGNORECASE)
+TEAM_PREFIX = "team:"
 LIST_LIMIT = 20
 CODE_MINUTES = int(CODE_LIFETIME.total_seconds() // 60)
 
 USAGE = {
-    "declare": "`/incident declare <title> [sev1-4]` — open an incident (SEV3 unless given)",
+    "declare": "`/incident declare <title> [sev1-4] [team:<slug>]` — open an incident (SEV3 "
+    "unless given; for the channel's team, or name one if you are in several)",
     "ack": "`/incident ack [INC-n]` — acknowledge: you are on it",
     "status": "`/incident status <status> [INC-n]` — one of: "
     + ", ".join(s for s in Status.values if s != Status.MERGED),
@@ -85,27 +92,42 @@ class Request:
     text: str
 
 
+def commands_text() -> str:
+    lines = ["*Keel's `/incident` commands*", *(f"• {u}" for u in USAGE.values()), REF_HINT]
+    return blocks.escape("\n".join(lines))  # the usage lines hold `<title>` and such
+
+
 def help_reply(problem: str = "") -> dict[str, Any]:
-    lines = [problem] if problem else []
-    lines += ["*Keel's `/incident` commands*", *(f"• {u}" for u in USAGE.values()), REF_HINT]
-    return blocks.ephemeral("\n".join(lines))
+    """The command list, after `problem` (plain text) if there is one."""
+    lead = f"{blocks.escape(problem)}\n" if problem else ""
+    return blocks.ephemeral(lead + commands_text())
 
 
 def usage_reply(error: Usage) -> dict[str, Any]:
     problem = f"{error.problem} " if error.problem else ""
-    return blocks.ephemeral(f"{problem}Usage: {USAGE.get(error.verb, USAGE['help'])}")
+    usage = USAGE.get(error.verb, USAGE["help"])
+    return blocks.ephemeral(blocks.escape(f"{problem}Usage: {usage}"))
+
+
+def refused(message: str) -> dict[str, Any]:
+    """A refusal from lifecycle or the permission rules, which may quote titles or names."""
+    return blocks.ephemeral(blocks.escape(message))
 
 
 def profile_url() -> str:
     return settings.SITE_URL + reverse("accounts:profile")
 
 
-def link_instructions(user_id: str) -> dict[str, Any]:
-    return blocks.ephemeral(
+def link_text(user_id: str) -> str:
+    return (
         f"Keel does not know who you are yet. Open your profile at {profile_url()}, press "
         "*Link my Slack account*, then type `/incident link CODE` here with the code it "
         f"shows. (Your member id is `{blocks.escape(user_id)}`.)"
     )
+
+
+def link_instructions(user_id: str) -> dict[str, Any]:
+    return blocks.ephemeral(link_text(user_id))
 
 
 def person_for(chat_user_id: str) -> User | None:
@@ -120,10 +142,12 @@ def run(request: Request) -> dict[str, Any]:
         return link(request, words[1:])
     person = person_for(request.user_id)
     if person is None:
+        if verb == "help":  # what Keel can do, and the one step before they can do it
+            return blocks.ephemeral(f"{link_text(request.user_id or '?')}\n\n{commands_text()}")
         return link_instructions(request.user_id or "?")
     handler = HANDLERS.get(verb)
     if handler is None:
-        return help_reply(f"I don't know `{blocks.escape(verb[:40])}`.")
+        return help_reply(f"I don't know `{blocks.unescape(verb)[:40]}`.")
     try:
         return handler(person, request, words[1:])
     except Usage as error:
@@ -131,9 +155,9 @@ def run(request: Request) -> dict[str, Any]:
     except Http404:
         return blocks.ephemeral("No such incident (or you may not see it). Try `/incident list`.")
     except PermissionDenied as error:
-        return blocks.ephemeral(str(error) or "You may not do that.")
+        return refused(str(error) or "You may not do that.")
     except lifecycle.LifecycleError as error:  # a refused move names the allowed ones itself
-        return blocks.ephemeral(error.message)
+        return refused(error.message)
 
 
 def link(request: Request, args: list[str]) -> dict[str, Any]:
@@ -192,12 +216,16 @@ def done(text: str) -> dict[str, Any]:
 
 def declare(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     severity = Severity.SEV3
+    slugs = [a[len(TEAM_PREFIX) :] for a in args if a.lower().startswith(TEAM_PREFIX)]
+    args = [a for a in args if not a.lower().startswith(TEAM_PREFIX)]
+    if len(slugs) > 1:
+        raise Usage("declare", "Name one team.")
     if len(args) > 1 and (match := SEVERITY.match(args[-1])):
         severity, args = f"SEV{match.group(1)}", args[:-1]
-    title = " ".join(args)
+    title = blocks.unescape(" ".join(args))
     if not title:
         raise Usage("declare", "What is happening? Give a title.")
-    team = team_for(person, request.channel_id)
+    team = team_for(person, request.channel_id, blocks.unescape(slugs[0]) if slugs else None)
     incident = lifecycle.declare(person, title=title, severity=severity, team=team)
     LinkedChannel.objects.update_or_create(
         slack_channel_id=request.channel_id, defaults={"incident": incident}
@@ -212,22 +240,53 @@ def declare(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     )
 
 
-def team_for(person: User, chat_channel_id: str) -> Team | None:
-    """The team of the channel the command was typed in, else the person's only team."""
-    channel = ChatChannel.objects.filter(slack_channel_id=chat_channel_id).first()
-    if channel is not None and can_act_for_team(person, channel.team_id, Role.RESPONDER):
-        return channel.team
+def team_for(person: User, chat_channel_id: str, wanted: str | None = None) -> Team | None:
+    """The team named with `team:<slug>`, else the team of the channel the command was typed
+    in (a team's chat channel, or a channel given to an incident), else the person's only
+    team. Only teams the person responds for: another team is answered as unknown."""
     teams = [
         m.team
         for m in person.memberships.select_related("team").order_by("team__name")
         if can_act_for_team(person, m.team_id, Role.RESPONDER)
     ]
+    if person.is_staff and wanted:  # staff respond for every team
+        teams = list(Team.objects.order_by("name"))
+    slugs = ", ".join(f"team:{t.slug}" for t in teams)
+    if wanted:
+        named = [t for t in teams if wanted.lower() in (t.slug.lower(), t.name.lower())]
+        if not named:
+            mine = f" Yours: {slugs}." if teams else ""
+            raise Usage("declare", f"You do not respond for a team {wanted!r}.{mine}")
+        return named[0]
+    for team_id in channel_team_ids(chat_channel_id):
+        if can_act_for_team(person, team_id, Role.RESPONDER):
+            return Team.objects.get(pk=team_id)
     if len(teams) == 1:
         return teams[0]
     if not teams:
         raise PermissionDenied("Only responders may declare incidents: ask a team admin.")
-    names = ", ".join(t.name for t in teams)
-    raise Usage("declare", f"You respond for several teams ({names}): declare in the browser.")
+    raise Usage("declare", f"You respond for several teams: add one of {slugs}.")
+
+
+def channel_team_ids(chat_channel_id: str) -> list[int]:
+    """The team a workspace channel belongs to, when it is one team's: a team's chat
+    channel set up with this id, or a channel given to an incident of a team. None when
+    channels of several teams share it (the person names one)."""
+    if not chat_channel_id:
+        return []
+    ids = set(
+        ChatChannel.objects.filter(slack_channel_id=chat_channel_id).values_list(
+            "team_id", flat=True
+        )
+    )
+    if not ids:
+        incident = (
+            LinkedChannel.objects.filter(slack_channel_id=chat_channel_id)
+            .values_list("incident__team_id", flat=True)
+            .first()
+        )
+        ids = {incident} if incident else set()
+    return list(ids) if len(ids) == 1 else []
 
 
 def ack(person: User, request: Request, args: list[str]) -> dict[str, Any]:
@@ -262,7 +321,7 @@ def note(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     if not rest:
         raise Usage("note")
     incident = incident_for(person, request, ref, "note")
-    lifecycle.add_note(incident, person, " ".join(rest))
+    lifecycle.add_note(incident, person, blocks.unescape(" ".join(rest)))
     return blocks.ephemeral(f"Noted on {incident.ref}'s timeline.")
 
 
@@ -288,7 +347,7 @@ def named_person(word: str, me: User, incident: Incident) -> User:
         if found is None or not people.filter(pk=found.pk).exists():
             raise Usage("lead", "That person has not linked their Slack account to Keel yet.")
         return found
-    found = people.filter(email__iexact=word).first()
+    found = people.filter(email__iexact=blocks.unescape(word)).first()
     if found is None:
         raise Usage("lead", "Name them with an @-mention or their email address.")
     return found
@@ -313,37 +372,60 @@ def list_open(person: User, request: Request, args: list[str]) -> dict[str, Any]
 
 def page(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     """`/incident page @person|email|me [INC-n]`, or `/incident page <schedule name> [INC-n]`
-    (whoever the incident's team's schedule has on call now)."""
+    (whoever the schedule has on call now). As in the API, only people the person may see
+    and schedules of their own teams (the incident's team's first, when names clash); the
+    answer says who is being paged, how, and who cannot be and why."""
     ref, rest = take_ref(args)
     if not rest:
         raise Usage("page")
     incident = incident_for(person, request, ref, "page")
-    words = " ".join(rest)
-    schedule = Schedule.objects.filter(team_id=incident.team_id, name__iexact=words).first()
+    words = blocks.unescape(" ".join(rest))
+    schedule = (
+        Schedule.objects.filter(visible_teams_q(person), name__iexact=words)
+        .order_by(Case(When(team_id=incident.team_id, then=0), default=1), "pk")
+        .first()
+    )
     if schedule is not None:
-        target, who = {"schedule": schedule.pk}, f"whoever is on call for {schedule.name}"
+        target = {"schedule": schedule.pk}
     elif len(rest) == 1:
         try:
             paged = named_person(rest[0], person, incident)
         except Usage:
             raise Usage("page", "Name a person (@-mention or email) or a schedule.") from None
-        target, who = {"user": paged.pk}, paged.name
+        target = {"user": paged.pk}
     else:
-        raise Usage("page", "Name a person (@-mention or email) or a schedule of the team.")
+        raise Usage("page", "Name a person (@-mention or email) or a schedule of your team.")
+    reach = paging.reach(target, timezone.now())
     paging.page(incident, person, target)
-    return done(f"Paging {blocks.escape(who)} for {incident.ref}.")
+    return blocks.ephemeral(blocks.escape(page_answer(incident.ref, reach)))
+
+
+def page_answer(ref: str, reach: paging.Reach) -> str:
+    """What a page reached, in plain text: who is being paged and how, who cannot be."""
+    if reach.nobody:
+        return f"Nobody was paged for {ref}: {reach.nobody}. The timeline says so too."
+    lines = []
+    if reach.reached:
+        how = "; ".join(f"{p.name} ({', '.join(kinds)})" for p, kinds in reach.reached)
+        lines.append(f"Paging {how} for {ref}. The timeline shows each delivery.")
+    if reach.unreachable:
+        names = ", ".join(p.name for p in reach.unreachable)
+        nobody = "" if reach.reached else f"Nobody was paged for {ref}: "
+        lines.append(f"{nobody}{names} cannot be paged: no contact method in Keel.")
+    return "\n".join(lines)
 
 
 def oncall(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     """Who is on call now and next, for the person's teams' schedules (or one team's)."""
     schedules = Schedule.objects.filter(visible_teams_q(person)).select_related("team")
     if args:
-        wanted = " ".join(args).strip().lower()
+        wanted = blocks.unescape(" ".join(args)).strip().lower()
         schedules = schedules.filter(Q(team__slug__iexact=wanted) | Q(team__name__iexact=wanted))
     schedules = list(schedules.order_by("team__name", "name"))
     if not schedules:
         return blocks.ephemeral(
-            f"No on-call schedule of {' '.join(args)} that you can see."
+            f"No on-call schedule of {blocks.escape(blocks.unescape(' '.join(args)))} that "
+            "you can see."
             if args
             else "None of your teams has an on-call schedule yet: add one under On call."
         )

@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from incidents import outbound
-from incidents.models import Incident
+from incidents.models import EventKind, Incident, TimelineEvent
 
 from . import blocks
-from .models import ChatChannel, ChatDelivery, ChatThread
+from .models import ChatChannel, ChatDelivery, ChatEvent, ChatThread
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,23 @@ def incident_facts(incident: Incident) -> blocks.IncidentFacts:
         status=incident.status,
         commander=commander.name if commander else None,
         url=settings.SITE_URL + reverse("incidents:detail", args=[incident.ref]),
+    )
+
+
+def postmortem_facts(incident: Incident) -> blocks.PostmortemFacts:
+    """The published postmortem as its timeline event tells it (postmortems records the
+    summary and its page's path there; chat never reads postmortems' own tables)."""
+    data: dict = {}
+    events = TimelineEvent.objects.filter(incident=incident, kind=EventKind.POSTMORTEM)
+    for event in events.order_by("-seq")[:20]:
+        if isinstance(event.data, dict) and "published" in event.data.values():
+            data = event.data
+            break
+    path, summary = data.get("url"), data.get("summary")
+    ours = isinstance(path, str) and path.startswith("/") and not path.startswith("//")
+    url = settings.SITE_URL + path if ours else incident_facts(incident).url
+    return blocks.PostmortemFacts(
+        title=incident.title, summary=summary if isinstance(summary, str) else "", url=url
     )
 
 
@@ -138,8 +155,12 @@ def tell(channel: ChatChannel, rows: list[ChatDelivery], now: datetime) -> None:
     """Send one message for these rows (all about one incident): the incident's state now,
     with what happened since the last message."""
     incident = Incident.objects.select_related("team").get(pk=rows[0].incident_id)
+    published = any(r.event == ChatEvent.POSTMORTEM for r in rows)
     message = blocks.incident_message(
-        incident_facts(incident), [r.headline for r in rows], channel.pk
+        incident_facts(incident),
+        [r.headline for r in rows],
+        channel.pk,
+        postmortem_facts(incident) if published else None,
     )
     thread = ChatThread.objects.filter(channel=channel, incident=incident).first()
     ids = [r.pk for r in rows]

@@ -36,7 +36,9 @@ def chat_event(event: TimelineEvent) -> str | None:
         return ChatEvent.COMMANDER if data.get("action") == "assigned" else None
     if event.kind == EventKind.REMINDER:
         return ChatEvent.REMINDER
-    published = "published" in (data.get("status"), data.get("action"), data.get("to"))
+    # postmortems records {"postmortem": "published", "summary", "url"} (workflow.publish)
+    steps = ("postmortem", "status", "action", "to")
+    published = "published" in (data.get(key) for key in steps)
     if event.kind == EventKind.POSTMORTEM and published:
         return ChatEvent.POSTMORTEM
     return None

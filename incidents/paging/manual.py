@@ -3,6 +3,9 @@ a one-step escalation whose targets are one person or a schedule's person on cal
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.utils import timezone
 
 from accounts.models import User
@@ -10,7 +13,7 @@ from incidents import lifecycle
 from incidents.models import Incident
 from incidents.oncall.models import Schedule
 
-from . import escalate
+from . import engine, escalate
 from .models import Escalation
 from .tasks import start_escalation
 
@@ -21,6 +24,35 @@ def describe(target: dict) -> str:
         return person.name if person else "someone"
     schedule = Schedule.objects.filter(pk=target["schedule"]).first()
     return f"whoever is on call for {schedule.name}" if schedule else "a schedule"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whom a page to `target` reaches now, told before it goes out (the step itself runs in
+    the paging worker), so whoever asked hears the truth rather than "Paging…"."""
+
+    reached: list[tuple[User, list[str]]]  # each person and how (contact method kinds)
+    unreachable: list[User]  # named, but with no contact method
+    nobody: str  # why the target names no one at all ("" when it names someone)
+
+
+def reach(target: dict, now: datetime) -> Reach:
+    """The same people the first step pages (engine.people_for, as escalate.run_step does)
+    and the contact methods it would use."""
+    people = engine.people_for([target], now, escalate.on_call_ids, escalate.responders_of)
+    found = {u.pk: u for u in User.objects.filter(pk__in=people)}
+    reached, unreachable = [], []
+    for pk in people:
+        kinds = sorted({kind for _, kind, _ in escalate.methods_of(pk)})
+        if kinds:
+            reached.append((found[pk], kinds))
+        else:
+            unreachable.append(found[pk])
+    nobody = ""
+    if not people:
+        schedule = Schedule.objects.filter(pk=target.get("schedule")).first()
+        nobody = f"nobody is on call for {schedule.name if schedule else 'that schedule'} now"
+    return Reach(reached, unreachable, nobody)
 
 
 def page(incident: Incident, actor: User | None, target: dict) -> Escalation:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -39,6 +40,7 @@ from .models import (
 )
 
 MAX_REVIEWERS = 20
+SUMMARY_TOLD = 1000  # characters of the summary in the "published" event
 
 
 class StaleVersion(Conflict):
@@ -274,8 +276,10 @@ def publish(postmortem: Postmortem, actor: User, anonymise: bool = False) -> Pos
         locked.published_at = timezone.now()
         locked.published_by = actor
         locked.save()
-    lifecycle.record(incident, actor, EventKind.POSTMORTEM, "Postmortem published.",
-                     {"postmortem": "published"})  # fmt: skip
+    # What others are told (chat posts it): the published summary and where to read it.
+    told = {"postmortem": "published", "summary": text.get("summary", "")[:SUMMARY_TOLD],
+            "url": reverse("postmortems:page", args=[incident.ref])}  # fmt: skip
+    lifecycle.record(incident, actor, EventKind.POSTMORTEM, "Postmortem published.", told)
     return locked
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from incidents.chat import blocks
 from incidents.chat.blocks import IncidentFacts
 
@@ -78,3 +81,48 @@ def test_the_incident_list_is_ephemeral_and_says_when_empty():
     assert blocks.incident_list([])["response_type"] == "ephemeral"
     listed = blocks.incident_list([facts(commander="Ann")], more=2)
     assert "INC-7" in listed["text"] and "Ann" in listed["text"] and "2 more" in listed["text"]
+
+
+HOSTILE = "<!channel> Disk full <https://evil.example|Acknowledge here> & more"
+
+
+def test_the_fallback_text_cannot_ping_the_channel_or_show_a_link_of_its_own():
+    message = blocks.incident_message(facts(title=HOSTILE), ["Declared by <@U1>"], 3)
+    for text in (message["text"], str(message["blocks"])):
+        assert "<!channel>" not in text and "<https://evil" not in text and "<@U1>" not in text
+    assert "&lt;!channel&gt; Disk full &lt;https://evil.example|Acknowledge here&gt; &amp; more" in (
+        message["text"]
+    )
+
+
+@given(st.text())
+def test_what_keel_escapes_slack_unescapes_to_the_same_text(text):
+    escaped = blocks.escape(text)
+    assert "<" not in escaped and ">" not in escaped
+    assert blocks.unescape(escaped) == text
+
+
+def test_fit_keeps_whole_lines_and_counts_the_rest():
+    lines = [f"line {n} " + "x" * 90 for n in range(50)]
+    text = blocks.fit(lines, limit=1000)
+    kept = text.split("\n")
+    assert len(text) <= 1000 and kept[:-1] == lines[: len(kept) - 1]
+    assert kept[-1] == f"…and {50 - (len(kept) - 1)} more."
+    assert blocks.fit(["a", "b"], limit=1000) == "a\nb"
+    assert blocks.fit(["a"], limit=1000, more=3) == "a\n…and 3 more."
+
+
+def test_a_published_postmortem_shows_its_title_summary_and_link_escaped():
+    postmortem = blocks.PostmortemFacts(
+        title="Checkout <errors>", summary="The pool & the queue filled.\n\n" + "word " * 300,
+        url="https://keel.example.com/incidents/INC-7/postmortem/",
+    )  # fmt: skip
+    message = blocks.incident_message(facts(), ["Postmortem published by Ann"], 3, postmortem)
+    section = message["blocks"][1]["text"]["text"]
+    assert section.startswith(
+        "*<https://keel.example.com/incidents/INC-7/postmortem/|Postmortem: Checkout "
+        "&lt;errors&gt;>*\nThe pool &amp; the queue filled. word word"
+    )
+    assert section.endswith("…") and len(section) < 700
+    assert "https://keel.example.com/incidents/INC-7/postmortem/" in message["text"]
+    assert "Postmortem: Checkout &lt;errors&gt;" in message["text"]

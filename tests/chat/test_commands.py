@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from accounts.models import Membership, Role, Team
 from incidents.chat.models import ChatChannel, LinkedChannel
 from incidents.models import Incident, TimelineEvent
-from incidents.paging.models import Escalation
+from incidents.paging.models import ContactMethod, Escalation
 from tests.helpers import declare
 from tests.oncall.helpers import make_schedule
 
@@ -242,12 +243,33 @@ def test_list_shows_the_open_incidents_the_person_may_see(cast, slack, linked):
 
 def test_page_pages_a_person_or_a_schedule_by_hand(cast, slack, linked):
     incident = declare(cast)
-    assert "Paging Admin" in slack(f"page admin@example.com {incident.ref}")["text"]
+    ContactMethod.objects.create(user=cast.admin, kind="email", address="admin@example.com")
+    ContactMethod.objects.create(user=cast.viewer, kind="email", address="viewer@example.com")
+    reply = slack(f"page admin@example.com {incident.ref}")["text"]
+    assert reply.startswith(f"Paging Admin (email) for {incident.ref}.")
     schedule = make_schedule(cast.team, [cast.viewer], name="Ops primary")
-    assert "on call for Ops primary" in slack(f"page Ops primary {incident.ref}")["text"]
+    assert "Paging Viewer (email)" in slack(f"page Ops primary {incident.ref}")["text"]
     targets = [e.manual_targets for e in Escalation.objects.order_by("pk")]
     assert targets == [[{"user": cast.admin.pk}], [{"schedule": schedule.pk}]]
     assert "Name a person" in slack(f"page nobody at all {incident.ref}")["text"]
+
+
+def test_page_says_truthfully_when_nobody_could_be_paged_and_why(cast, slack, linked):
+    """Someone on call with no contact method, or a schedule with nobody on call now:
+    the answer says nobody was paged, and why, instead of "Paging whoever…"."""
+    incident = declare(cast)
+    make_schedule(cast.team, [cast.viewer], name="Ops primary")
+    with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
+        reply = slack(f"page Ops primary {incident.ref}")["text"]
+    assert reply == (
+        f"Nobody was paged for {incident.ref}: Viewer cannot be paged: no contact method "
+        "in Keel."
+    )
+    assert "Paging" not in reply
+    make_schedule(cast.team, [], name="Empty")
+    reply = slack(f"page Empty {incident.ref}")["text"]
+    assert reply.startswith(f"Nobody was paged for {incident.ref}: nobody is on call for Empty")
+    assert "cannot be paged" in slack(f"page me {incident.ref}")["text"]
 
 
 def test_oncall_names_who_is_on_call_now_and_next(cast, slack):
@@ -337,3 +359,109 @@ def test_lead_and_page_name_only_people_the_person_may_see(cast, slack, linked):
     assert "Name a person" in slack(f"page outsider@example.com {incident.ref}")["text"]
     assert not incident.roles.filter(user=cast.outsider).exists()
     assert not Escalation.objects.exists()
+
+
+# --- Help before linking ----------------------------------------------------------------------
+
+
+def test_help_from_someone_not_linked_yet_shows_how_to_link_and_the_commands(cast, slack, settings):
+    settings.SITE_URL = "https://keel.example.com"
+    reply = slack("help", user_id="USTRANGER")["text"]
+    assert "https://keel.example.com/accounts/profile/" in reply and "USTRANGER" in reply
+    for verb in ["declare", "ack", "page", "list", "link"]:
+        assert f"/incident {verb}" in reply
+    assert "/incident declare" not in slack("list", user_id="USTRANGER")["text"]
+
+
+# --- Declaring for one of several teams ------------------------------------------------------
+
+
+@pytest.fixture
+def in_two_teams(cast):
+    """The responder responds for Other too."""
+    Membership.objects.create(team=cast.other_team, user=cast.responder, role=Role.RESPONDER)
+    return cast.responder
+
+
+def test_someone_in_two_teams_declares_for_the_teams_channel_they_type_in(
+    cast, slack, in_two_teams
+):
+    ChatChannel.objects.create(
+        team=cast.other_team, name="#other", webhook_url="https://hooks.example.com/x",
+        slack_channel_id="C0OTHER",
+    )  # fmt: skip
+    reply = slack("declare Queue backlog sev2", channel_id="C0OTHER")
+    assert reply["response_type"] == "in_channel"
+    assert Incident.objects.get().team == cast.other_team
+
+
+def test_someone_in_two_teams_declares_for_the_team_of_the_incident_the_channel_was_given(
+    cast, slack, in_two_teams
+):
+    first = declare(cast, team=cast.other_team)
+    LinkedChannel.objects.create(slack_channel_id="C0WAR", incident=first)
+    slack("declare Second trouble", channel_id="C0WAR")
+    assert Incident.objects.exclude(pk=first.pk).get().team == cast.other_team
+
+
+def test_elsewhere_someone_in_two_teams_names_the_team(cast, slack, in_two_teams):
+    reply = slack("declare Queue backlog sev2", channel_id="C0ELSEWHERE")["text"]
+    assert "team:ops" in reply and "team:other" in reply and "browser" not in reply
+    assert not Incident.objects.exists()
+    reply = slack("declare Queue backlog sev2 team:other", channel_id="C0ELSEWHERE")
+    incident = Incident.objects.get()
+    assert (incident.title, incident.severity, incident.team) == (
+        "Queue backlog", "SEV2", cast.other_team,
+    )  # fmt: skip
+    assert reply["response_type"] == "in_channel"
+    slack("declare team:OPS Disk full", channel_id="C0ELSEWHERE")
+    assert Incident.objects.get(title="Disk full").team == cast.team
+
+
+def test_a_team_one_does_not_respond_for_is_refused_like_one_that_does_not_exist(cast, slack):
+    Team.objects.create(name="Secret", slug="secret")
+    hidden = slack("declare Down team:secret")["text"]
+    missing = slack("declare Down team:nosuch")["text"]
+    assert hidden.replace("secret", "X") == missing.replace("nosuch", "X")
+    assert "team:ops" in hidden
+    assert slack("declare Down team:ops", user_id="UVIEWER")["text"].startswith(
+        "You do not respond for a team 'ops'."
+    )
+    assert not Incident.objects.exists()
+
+
+# --- Text both ways ---------------------------------------------------------------------------
+
+
+def test_what_slack_escaped_is_stored_as_typed(cast, slack):
+    """Slack sends `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` (and a typed `&lt;` as
+    `&amp;lt;`): unescaped once, titles and notes read as the person typed them."""
+    reply = slack("declare R&amp;D &lt;api&gt; down &amp;lt;sic&amp;gt; sev2")
+    incident = Incident.objects.get()
+    assert incident.title == "R&D <api> down &lt;sic&gt;"
+    # ... and escaped again on the way out, so Slack shows it as typed.
+    assert "R&amp;D &lt;api&gt; down &amp;lt;sic&amp;gt;" in reply["text"]
+    slack(f"note {incident.ref} p99 &gt; 2s &amp; rising")
+    assert TimelineEvent.objects.get(incident=incident, kind="note").body == "p99 > 2s & rising"
+
+
+def test_usage_lines_and_refusals_are_escaped_for_slack(cast, slack):
+    reply = slack("declare")["text"]
+    assert "&lt;title&gt;" in reply and "<title>" not in reply
+    help_text = slack("help")["text"]
+    assert "`/incident page &lt;person or schedule&gt; [INC-n]`" in help_text
+    assert "<" not in help_text.replace("<http", "")
+    unknown = slack("&lt;!channel&gt;")["text"]
+    assert "<!channel>" not in unknown and "&lt;!channel&gt;" in unknown
+
+
+def test_a_long_list_ends_with_whole_items_and_how_many_more(cast, slack):
+    for number in range(20):
+        declare(cast, title=f"Trouble {number} " + "&" * 150)
+    text = slack("list")["text"]
+    assert len(text) <= 2900
+    lines = text.split("\n")
+    assert lines[-1].startswith("…and ") and lines[-1].endswith(" more.")
+    shown = lines[:-1]
+    assert all(line.endswith("· SEV2 · investigating · Responder") for line in shown)
+    assert len(shown) + int(lines[-1].split()[1]) == 20

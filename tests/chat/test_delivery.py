@@ -12,8 +12,10 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.chat import delivery, tasks
 from incidents.chat.models import ChatChannel, ChatDelivery, ChatThread
+from incidents.postmortems import workflow
 from keel.celery import app as celery_app
 from tests.helpers import declare
+from tests.postmortems.helpers import postmortem_of, publishable, seeded_incident
 from tests.receivers import Answer
 
 pytestmark = pytest.mark.usefixtures("eager")
@@ -403,3 +405,31 @@ def test_two_incidents_waiting_on_one_channel_take_turns_one_message_a_second(
     texts = [m["text"] for m in messages(receiver)]
     assert len(texts) == 2
     assert "First" in texts[0] and "First!; First!" in texts[0] and "Second" in texts[1]
+
+
+def test_publishing_a_postmortem_posts_its_title_summary_and_absolute_link(
+    cast, receiver, settings, django_capture_on_commit_callbacks
+):
+    """Published through postmortems' own workflow (which never imports chat): the channel
+    hears of it from the timeline event, with the summary and a link that works anywhere."""
+    settings.SITE_URL = "https://keel.example.com"
+    incident = seeded_incident(cast, title="Checkout <errors> & timeouts")
+    postmortem = postmortem_of(incident)
+    postmortem.sections = {**postmortem.sections, "summary": "The pool & the <queue> filled."}
+    postmortem.save()
+    publishable(postmortem, cast.responder, cast.admin)
+    channel = ChatChannel.objects.create(
+        team=cast.team, name="#ops", webhook_url=f"{receiver.url}/services/T1/B1/xyz",
+        events=["postmortem"],
+    )  # fmt: skip
+    changed(django_capture_on_commit_callbacks, workflow.publish, postmortem, cast.responder)
+    [message] = messages(receiver)
+    link = f"https://keel.example.com/incidents/{incident.ref}/postmortem/"
+    section = message["blocks"][1]["text"]["text"]
+    assert section == (
+        f"*<{link}|Postmortem: Checkout &lt;errors&gt; &amp; timeouts>*\n"
+        "The pool &amp; the &lt;queue&gt; filled."
+    )
+    assert "Postmortem published by Priya Nair" in message["blocks"][0]["text"]["text"]
+    assert link in message["text"] and "Updated" not in message["text"]
+    assert ChatDelivery.objects.get(channel=channel).event == "postmortem"
