@@ -90,9 +90,8 @@ def test_the_fallback_text_cannot_ping_the_channel_or_show_a_link_of_its_own():
     message = blocks.incident_message(facts(title=HOSTILE), ["Declared by <@U1>"], 3)
     for text in (message["text"], str(message["blocks"])):
         assert "<!channel>" not in text and "<https://evil" not in text and "<@U1>" not in text
-    assert "&lt;!channel&gt; Disk full &lt;https://evil.example|Acknowledge here&gt; &amp; more" in (
-        message["text"]
-    )
+    shown = "&lt;!channel&gt; Disk full &lt;https://evil.example|Acknowledge here&gt; &amp; more"
+    assert shown in message["text"]
 
 
 @given(st.text())

@@ -262,8 +262,7 @@ def test_page_says_truthfully_when_nobody_could_be_paged_and_why(cast, slack, li
     with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
         reply = slack(f"page Ops primary {incident.ref}")["text"]
     assert reply == (
-        f"Nobody was paged for {incident.ref}: Viewer cannot be paged: no contact method "
-        "in Keel."
+        f"Nobody was paged for {incident.ref}: Viewer cannot be paged: no contact method in Keel."
     )
     assert "Paging" not in reply
     make_schedule(cast.team, [], name="Empty")
