@@ -397,22 +397,7 @@ def page(person: User, request: Request, args: list[str]) -> dict[str, Any]:
         raise Usage("page", "Name a person (@-mention or email) or a schedule of your team.")
     reach = paging.reach(target, timezone.now())
     paging.page(incident, person, target)
-    return blocks.ephemeral(blocks.escape(page_answer(incident.ref, reach)))
-
-
-def page_answer(ref: str, reach: paging.Reach) -> str:
-    """What a page reached, in plain text: who is being paged and how, who cannot be."""
-    if reach.nobody:
-        return f"Nobody was paged for {ref}: {reach.nobody}. The timeline says so too."
-    lines = []
-    if reach.reached:
-        how = "; ".join(f"{p.name} ({', '.join(kinds)})" for p, kinds in reach.reached)
-        lines.append(f"Paging {how} for {ref}. The timeline shows each delivery.")
-    if reach.unreachable:
-        names = ", ".join(p.name for p in reach.unreachable)
-        nobody = "" if reach.reached else f"Nobody was paged for {ref}: "
-        lines.append(f"{nobody}{names} cannot be paged: no contact method in Keel.")
-    return "\n".join(lines)
+    return blocks.ephemeral(blocks.escape(reach.told(incident.ref)))
 
 
 def oncall(person: User, request: Request, args: list[str]) -> dict[str, Any]:

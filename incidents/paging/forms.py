@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
+from accounts.permissions import people_visible_to, visible_teams_q
 from incidents.oncall.models import Schedule
 
 from .models import ContactKind, ContactMethod, EscalationPolicy
@@ -73,13 +74,20 @@ class PageSomeoneForm(forms.Form):
         empty_label="Choose a schedule…",
     )  # fmt: skip
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, user, **kwargs):
         super().__init__(*args, **kwargs)
-        team = incident.team_id
-        self.fields["user"].queryset = User.objects.filter(
-            is_active=True, memberships__team_id=team
-        ).order_by("display_name", "email")
-        self.fields["schedule"].queryset = Schedule.objects.filter(team_id=team).order_by("name")
+        # The API's rule (POST /api/v1/pages/): people `user` may name on this incident, and
+        # schedules of their own teams. Anyone else is not offered, and posting their id is
+        # refused exactly like an id that does not exist.
+        self.fields["user"].queryset = people_visible_to(user, incident).order_by(
+            "display_name", "email"
+        )
+        self.fields["schedule"].queryset = (
+            Schedule.objects.filter(visible_teams_q(user))
+            .select_related("team")
+            .order_by("team__name", "name")
+        )
+        self.fields["schedule"].label_from_instance = lambda s: f"{s.name} ({s.team})"
 
     def clean(self):
         cleaned = super().clean()

@@ -35,6 +35,20 @@ class Reach:
     unreachable: list[User]  # named, but with no contact method
     nobody: str  # why the target names no one at all ("" when it names someone)
 
+    def told(self, ref: str) -> str:
+        """In plain text: who is being paged and how, who cannot be and why."""
+        if self.nobody:
+            return f"Nobody was paged for {ref}: {self.nobody}. The timeline says so too."
+        lines = []
+        if self.reached:
+            how = "; ".join(f"{p.name} ({', '.join(kinds)})" for p, kinds in self.reached)
+            lines.append(f"Paging {how} for {ref}. The timeline shows each delivery.")
+        if self.unreachable:
+            names = ", ".join(p.name for p in self.unreachable)
+            nobody = "" if self.reached else f"Nobody was paged for {ref}: "
+            lines.append(f"{nobody}{names} cannot be paged: no contact method in Keel.")
+        return "\n".join(lines)
+
 
 def reach(target: dict, now: datetime) -> Reach:
     """The same people the first step pages (engine.people_for, as escalate.run_step does)

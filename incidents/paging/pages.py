@@ -32,11 +32,14 @@ def _refused(form) -> HttpResponse:
 @require_POST
 def page_someone(request: HttpRequest, ref: str) -> HttpResponse:
     incident = get_incident_for(request.user, ref, edit=True)
-    form = PageSomeoneForm(request.POST, incident=incident)
+    form = PageSomeoneForm(request.POST, incident=incident, user=request.user)
     if not form.is_valid():
         return _refused(form)
-    manual.page(incident, request.user, form.target())
-    messages.success(request, "Paging. The timeline shows when it is delivered.")
+    target = form.target()
+    reach = manual.reach(target, timezone.now())
+    manual.page(incident, request.user, target)
+    # The truth before it goes out: who is paged and how, who cannot be and why.
+    (messages.success if reach.reached else messages.warning)(request, reach.told(incident.ref))
     return redirect(incident.get_absolute_url())
 
 

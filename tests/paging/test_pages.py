@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidents.models import Service
 from incidents.paging.models import ContactMethod, Escalation, NotificationRule, ServicePaging
 from tests.helpers import declare
+from tests.oncall.helpers import make_schedule
 
 from .helpers import make_policy
 
@@ -151,3 +152,54 @@ def test_the_room_fetches_its_paging_panel_from_the_paging_status_fragment(cast,
     assert client_of(cast.outsider).get(f"/incidents/{incident.ref}/paging/").status_code == 200
     private = declare(cast, private=True, title="Private")
     assert client_of(cast.outsider).get(f"/incidents/{private.ref}/paging/").status_code == 404
+
+
+def page_someone_options(client, incident) -> tuple[str, str]:
+    """The person and schedule options the room's "Page someone" form offers."""
+    page = client.get(incident.get_absolute_url()).content.decode()
+    form = page[page.index('id="page-someone"') :]
+    form = form[: form.index("</form>")]
+    people = form[form.index('id="page-user"') : form.index('id="page-schedule"')]
+    return people, form[form.index('id="page-schedule"') :]
+
+
+def test_page_someone_offers_and_pages_only_whom_the_api_would(cast):
+    """The API's rule (people_visible_to, schedules of your teams): someone working a public
+    incident of another team is not offered that team's people or schedules, and posting
+    their ids is refused exactly like ids that do not exist."""
+    incident = declare(cast)  # Ops's, public; the responder is its commander
+    ops = make_schedule(cast.team, [cast.viewer], name="Ops primary")
+    other = make_schedule(cast.other_team, [cast.outsider], name="Other primary")
+    people, schedules = page_someone_options(client_of(cast.responder), incident)
+    assert "Admin" in people
+    assert "Outsider" not in people and "Other primary" not in schedules
+    assert "Ops primary (Ops)" in schedules
+    outsider = client_of(cast.outsider)
+    people, schedules = page_someone_options(outsider, incident)
+    assert "Admin" not in people and "Viewer" not in people and "Ops primary" not in schedules
+    assert "Other primary (Other)" in schedules
+    url = f"/incidents/{incident.ref}/page-someone/"
+    for hidden, missing in [({"user": cast.admin.pk}, {"user": 10**9}),
+                            ({"schedule": ops.pk}, {"schedule": 10**9})]:  # fmt: skip
+        refused = outsider.post(url, hidden)
+        assert refused.status_code == 400
+        unknown = outsider.post(url, missing)
+        assert refused.content.decode().replace(str(next(iter(hidden.values()))), "N") == (
+            unknown.content.decode().replace(str(10**9), "N")
+        )
+    answer = client_of(cast.responder).post(url, {"schedule": other.pk})
+    assert answer.status_code == 400
+    assert not Escalation.objects.exists()
+
+
+def test_page_someone_says_who_is_paged_and_who_cannot_be(cast):
+    incident = declare(cast)
+    client = client_of(cast.responder)
+    url = f"/incidents/{incident.ref}/page-someone/"
+    answer = client.post(url, {"user": cast.admin.pk}, follow=True)
+    assert f"Nobody was paged for {incident.ref}: Admin cannot be paged: no contact method" in (
+        answer.content.decode()
+    )
+    ContactMethod.objects.create(user=cast.admin, kind="email", address="admin@example.com")
+    answer = client.post(url, {"user": cast.admin.pk}, follow=True)
+    assert f"Paging Admin (email) for {incident.ref}." in answer.content.decode()

@@ -24,7 +24,9 @@ def paging_panel(context, incident) -> dict:
         **panel.state(incident),
         # Its own ids: the room's assign-role form has a `user` field too, and a label for
         # a repeated id names the first one on the page (the wrong form).
-        "form": PageSomeoneForm(incident=incident, auto_id="page-%s") if editable else None,
+        "form": (
+            PageSomeoneForm(incident=incident, user=user, auto_id="page-%s") if editable else None
+        ),
         "csrf_token": context.get("csrf_token"),
     }
 
