@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import User
+from accounts.permissions import people_visible_to
+from incidents import parsing
 
 from .models import ActionItem, ActionStatus, Factor, FactorCategory, Priority, Section
 
@@ -29,6 +31,16 @@ class FactorForm(forms.ModelForm):
         return seqs
 
 
+def named_person(raw: str, user: User | None) -> User:
+    """A person `user` may name, as the API's UserRefField finds them (the same function and
+    message): someone outside their teams is answered exactly like no one at all."""
+    people = people_visible_to(user) if user is not None else User.objects.none()
+    try:
+        return parsing.find_person(raw, people)
+    except parsing.BadValue as exc:
+        raise forms.ValidationError(exc.message) from None
+
+
 class ActionItemForm(forms.ModelForm):
     owner = forms.EmailField(required=False, label="Owner (email)")
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -38,8 +50,9 @@ class ActionItemForm(forms.ModelForm):
         model = ActionItem
         fields = ["title", "priority", "link", "factors"]
 
-    def __init__(self, *args, postmortem=None, **kwargs) -> None:
+    def __init__(self, *args, postmortem=None, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         factors = postmortem.factors.all() if postmortem is not None else Factor.objects.none()
         self.fields["factors"].queryset = factors
         self.fields["factors"].required = False
@@ -47,12 +60,7 @@ class ActionItemForm(forms.ModelForm):
 
     def clean_owner(self) -> User | None:
         email = self.cleaned_data["owner"]
-        if not email:
-            return None
-        owner = User.objects.filter(email__iexact=email, is_active=True).first()
-        if owner is None:
-            raise forms.ValidationError(f"No one has the email {email}.")
-        return owner
+        return named_person(email, self.user) if email else None
 
 
 class ActionStatusForm(forms.Form):
@@ -71,14 +79,13 @@ class ReviewForm(forms.Form):
         max_length=1000, label="Reviewers (emails)", help_text="Separated by commas."
     )
 
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_reviewers(self) -> list[User]:
         emails = [e.strip() for e in self.cleaned_data["reviewers"].split(",") if e.strip()]
-        people = []
-        for email in emails[:20]:
-            user = User.objects.filter(email__iexact=email, is_active=True).first()
-            if user is None:
-                raise forms.ValidationError(f"No one has the email {email}.")
-            people.append(user)
+        people = [named_person(email, self.user) for email in emails[:20]]
         if not people:
             raise forms.ValidationError("Name at least one reviewer.")
         return people

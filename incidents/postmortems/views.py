@@ -96,7 +96,7 @@ def _form_errors(request, form) -> None:
 
 
 def _review(request, postmortem):
-    form = ReviewForm(request.POST)
+    form = ReviewForm(request.POST, user=request.user)
     if form.is_valid():
         workflow.request_review(postmortem, request.user, form.cleaned_data["reviewers"])
         messages.success(request, "Review requested.")
@@ -129,7 +129,7 @@ def _factor(request, postmortem):
 
 
 def _item(request, postmortem):
-    form = ActionItemForm(request.POST, postmortem=postmortem)
+    form = ActionItemForm(request.POST, postmortem=postmortem, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
         records.add_action_item(

@@ -464,3 +464,21 @@ def test_a_long_list_ends_with_whole_items_and_how_many_more(cast, slack):
     shown = lines[:-1]
     assert all(line.endswith("· SEV2 · investigating · Responder") for line in shown)
     assert len(shown) + int(lines[-1].split()[1]) == 20
+
+
+def test_page_pages_only_schedules_of_ones_own_teams(cast, slack, linked):
+    """As the API: someone of Other working Ops's public incident cannot page Ops's
+    schedule, and Ops's responder cannot page Other's; both are answered as unknown."""
+    proven_link(cast.outsider, "UOUTSIDER")
+    incident = declare(cast)
+    make_schedule(cast.team, [cast.viewer], name="Ops primary")
+    make_schedule(cast.other_team, [cast.outsider], name="Other primary")
+    hidden = slack(f"page Ops primary {incident.ref}", user_id="UOUTSIDER")["text"]
+    missing = slack(f"page No such rota {incident.ref}", user_id="UOUTSIDER")["text"]
+    assert hidden == missing and "Name a person" in hidden
+    assert "Name a person" in slack(f"page Other primary {incident.ref}")["text"]
+    assert not Escalation.objects.exists()
+    with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
+        own = slack(f"page Other primary {incident.ref}", user_id="UOUTSIDER")["text"]
+    assert "Outsider cannot be paged" in own
+    assert Escalation.objects.count() == 1
