@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -17,6 +19,32 @@ _TAGS = {
     "td",
 }  # fmt: skip
 _ATTRIBUTES = {"a": {"href", "title"}, "th": {"style"}, "td": {"style"}, "ol": {"start"}}
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def link_href(url: object, *, relative: bool = False) -> str:
+    """`url` if it may be the target of a link: http(s) or mailto only (and, with
+    `relative`, a path on Keel itself), else "". Links come from alerts and people
+    (Alertmanager's generatorURL, a link in a summary): a `javascript:` or `data:` one would
+    run in Keel's pages. urlsplit drops tabs, newlines and leading blanks as browsers do, so
+    `java\tscript:` is seen for what it is."""
+    if not isinstance(url, str) or not url.strip():
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if parts.scheme:
+        absolute = parts.scheme.lower() in LINK_SCHEMES
+        return url.strip() if absolute and (parts.netloc or parts.scheme == "mailto") else ""
+    own = relative and url.strip().startswith(("/", "#")) and not url.strip().startswith("//")
+    return url.strip() if own else ""
+
+
+def _attribute(element: str, attribute: str, value: str) -> str | None:
+    if element == "a" and attribute == "href":
+        return link_href(value, relative=True) or None
+    return value
 
 
 def render_markdown(text: str) -> str:
@@ -27,7 +55,8 @@ def render_markdown(text: str) -> str:
         _md.render(text),
         tags=_TAGS,
         attributes=_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=set(LINK_SCHEMES),
+        attribute_filter=_attribute,
         link_rel="noopener noreferrer nofollow",
         filter_style_properties={"text-align"},
     )

@@ -6,7 +6,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from incidents import display
-from incidents.markdown import render_markdown
+from incidents.markdown import link_href, render_markdown
 from incidents.models import IncidentRole, Status, TimelineEvent
 
 register = template.Library()
@@ -15,6 +15,13 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> str:
     return mark_safe(render_markdown(text))  # noqa: S308  (sanitised by nh3)
+
+
+@register.filter(name="link_href")
+def link_href_filter(url: object) -> str:
+    """The URL if it may be a link (http, https, mailto), else "": for links that senders
+    and people give (an alert's source, an action item's link)."""
+    return link_href(url)
 
 
 @register.filter
