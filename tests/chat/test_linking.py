@@ -116,9 +116,10 @@ def test_forget_unlinks_at_once(cast, slack):
 
 def test_help_and_usage_name_link(cast, slack):
     proven_link(cast.responder, "URESPONDER")
-    assert "/incident link <code>" in slack("help")
-    assert "Usage: `/incident link <code>`" in slack("link")
-    assert "Usage: `/incident link <code>`" in slack("link", user_id="USTRANGER")
+    # Escaped for Slack, which shows `<code>` (a bare <code> would be read as a link).
+    assert "/incident link &lt;code&gt;" in slack("help")
+    assert "Usage: `/incident link &lt;code&gt;`" in slack("link")
+    assert "Usage: `/incident link &lt;code&gt;`" in slack("link", user_id="USTRANGER")
 
 
 # --- Claims prove nothing ----------------------------------------------------------------
