@@ -436,7 +436,7 @@ def oncall(person: User, request: Request, args: list[str]) -> dict[str, Any]:
             f"*{blocks.escape(schedule.name)}* ({blocks.escape(schedule.team.name)}): "
             f"{current}{following}"
         )
-    return blocks.ephemeral("\n".join(lines))
+    return blocks.ephemeral(blocks.fit(lines))  # whole lines, then "…and N more"
 
 
 def help_command(person: User, request: Request, args: list[str]) -> dict[str, Any]:

@@ -482,3 +482,13 @@ def test_page_pages_only_schedules_of_ones_own_teams(cast, slack, linked):
         own = slack(f"page Other primary {incident.ref}", user_id="UOUTSIDER")["text"]
     assert "Outsider cannot be paged" in own
     assert Escalation.objects.count() == 1
+
+
+def test_a_long_oncall_answer_ends_with_whole_lines_and_how_many_more(cast, slack):
+    for number in range(40):
+        make_schedule(cast.team, [cast.viewer], name=f"Rota {number:02} " + "&" * 40)
+    with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
+        lines = slack("oncall")["text"].split("\n")
+    assert lines[-1].startswith("…and ") and lines[-1].endswith(" more.")
+    assert all(line.startswith("*Rota ") and "): Viewer until " in line for line in lines[:-1])
+    assert len(lines) - 1 + int(lines[-1].split()[1]) == 40
