@@ -26,9 +26,8 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, Team, User
+from accounts.models import User
 from accounts.permissions import (
-    can_act_for_team,
     get_incident_for,
     people_visible_to,
     visible_teams_q,
@@ -42,7 +41,8 @@ from incidents.paging import manual as paging
 from . import blocks
 from .delivery import incident_facts
 from .identity import CODE_LIFETIME, Outcome
-from .models import ChatChannel, ChatIdentity, LinkedChannel
+from .models import ChatIdentity, LinkedChannel
+from .teams import TeamUnclear, team_for
 
 REF = re.compile(r"^INC-\d{1,9}$", re.IGNORECASE)
 SEVERITY = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
@@ -225,7 +225,10 @@ def declare(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     title = blocks.unescape(" ".join(args))
     if not title:
         raise Usage("declare", "What is happening? Give a title.")
-    team = team_for(person, request.channel_id, blocks.unescape(slugs[0]) if slugs else None)
+    try:
+        team = team_for(person, request.channel_id, blocks.unescape(slugs[0]) if slugs else None)
+    except TeamUnclear as error:
+        raise Usage("declare", str(error)) from None
     incident = lifecycle.declare(person, title=title, severity=severity, team=team)
     LinkedChannel.objects.update_or_create(
         slack_channel_id=request.channel_id, defaults={"incident": incident}
@@ -238,55 +241,6 @@ def declare(person: User, request: Request, args: list[str]) -> dict[str, Any]:
             "out the INC-n."
         }
     )
-
-
-def team_for(person: User, chat_channel_id: str, wanted: str | None = None) -> Team | None:
-    """The team named with `team:<slug>`, else the team of the channel the command was typed
-    in (a team's chat channel, or a channel given to an incident), else the person's only
-    team. Only teams the person responds for: another team is answered as unknown."""
-    teams = [
-        m.team
-        for m in person.memberships.select_related("team").order_by("team__name")
-        if can_act_for_team(person, m.team_id, Role.RESPONDER)
-    ]
-    if person.is_staff and wanted:  # staff respond for every team
-        teams = list(Team.objects.order_by("name"))
-    slugs = ", ".join(f"team:{t.slug}" for t in teams)
-    if wanted:
-        named = [t for t in teams if wanted.lower() in (t.slug.lower(), t.name.lower())]
-        if not named:
-            mine = f" Yours: {slugs}." if teams else ""
-            raise Usage("declare", f"You do not respond for a team {wanted!r}.{mine}")
-        return named[0]
-    for team_id in channel_team_ids(chat_channel_id):
-        if can_act_for_team(person, team_id, Role.RESPONDER):
-            return Team.objects.get(pk=team_id)
-    if len(teams) == 1:
-        return teams[0]
-    if not teams:
-        raise PermissionDenied("Only responders may declare incidents: ask a team admin.")
-    raise Usage("declare", f"You respond for several teams: add one of {slugs}.")
-
-
-def channel_team_ids(chat_channel_id: str) -> list[int]:
-    """The team a workspace channel belongs to, when it is one team's: a team's chat
-    channel set up with this id, or a channel given to an incident of a team. None when
-    channels of several teams share it (the person names one)."""
-    if not chat_channel_id:
-        return []
-    ids = set(
-        ChatChannel.objects.filter(slack_channel_id=chat_channel_id).values_list(
-            "team_id", flat=True
-        )
-    )
-    if not ids:
-        incident = (
-            LinkedChannel.objects.filter(slack_channel_id=chat_channel_id)
-            .values_list("incident__team_id", flat=True)
-            .first()
-        )
-        ids = {incident} if incident else set()
-    return list(ids) if len(ids) == 1 else []
 
 
 def ack(person: User, request: Request, args: list[str]) -> dict[str, Any]:
