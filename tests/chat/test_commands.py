@@ -316,7 +316,8 @@ def test_a_malformed_body_gets_a_reply_not_an_error(cast, signing_secret, linked
                              "resolve", "list", "oncall", "help", "INC-1", "INC-0",
                              "INC-99999999999", "sev1", "1", "<@UADMIN>", "<@", "me",
                              "identified", "merged", "\x00", "ß", "link",
-                             "K7QF-M2XR-P4"]),
+                             "K7QF-M2XR-P4", "team:ops", "team:", "team:x:y", "&amp;",
+                             "&lt;!channel&gt;", "Ops primary"]),
             max_size=6,
         ).map(" ".join),
     )
@@ -325,6 +326,7 @@ def test_any_text_gets_a_reply_never_an_error(cast, signing_secret, linked, text
     response = post_signed(Client(), URL, command_body(text), signing_secret)
     assert response.status_code == 200
     assert response.json()["response_type"] in ("ephemeral", "in_channel")
+    assert "<!" not in response.json()["text"]  # typed text never pings the channel
 
 
 @pytest.mark.parametrize(
