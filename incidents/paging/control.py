@@ -64,7 +64,7 @@ def escalate_now(incident_id: int, now: datetime) -> list[Escalation]:
     """Make every active escalation's next step due now; returns them, to be run."""
     with transaction.atomic():
         found = list(
-            Escalation.objects.select_for_update()
+            Escalation.objects.select_for_update(of=("self",))
             .filter(incident_id=incident_id, status=EscalationStatus.ACTIVE)
             .select_related("policy")
         )
