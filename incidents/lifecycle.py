@@ -506,8 +506,7 @@ def escalate(incident: Incident, actor: User | None, *, by_link: bool = False) -
         incident = w.lock(incident)
         if not paging_of(incident).next_step:
             raise Conflict(
-                f"{incident.ref} has no escalation with a step left to run: page someone "
-                "instead.",
+                f"{incident.ref} has no escalation with a step left to run: page someone instead.",
                 allowed=ALLOWED_MOVES[incident.status],
             )
         return w.event(incident, EventKind.PAGE, "", {"action": "escalate"})

@@ -67,9 +67,9 @@ def use(notification: Notification, action: str, now: datetime, minutes: Any = N
     who = notification.user
     try:
         with transaction.atomic():
-            won = Notification.objects.filter(
-                pk=notification.pk, ack_used_at__isnull=True
-            ).update(ack_used_at=now)
+            won = Notification.objects.filter(pk=notification.pk, ack_used_at__isnull=True).update(
+                ack_used_at=now
+            )
             if not won:
                 raise BadLink(USED, 410)
             if action == "escalate":

@@ -145,21 +145,15 @@ def describe(targets: list[dict]) -> str:
 
 def now_for(incident: Incident) -> Now | None:
     escalation = (
-        paging(incident.pk).select_related("policy").order_by("-status", "-started_at").first()
-    )  # "exhausted" < "active": an active run first
+        paging(incident.pk).select_related("policy").order_by("status", "-started_at").first()
+    )  # "active" before "exhausted": the run with a step left first
     if escalation is None:
         return None
-    latest = (
-        Notification.objects.filter(incident=incident)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    latest = escalation.notifications.order_by("-loop", "-step", "-pk").first()
     paged: list[str] = []
     if latest is not None:
-        same_step = Notification.objects.filter(
-            escalation_id=latest.escalation_id, loop=latest.loop, step=latest.step
-        ).select_related("user")
-        paged = sorted({n.user.name for n in same_step})
+        same_step = escalation.notifications.filter(loop=latest.loop, step=latest.step)
+        paged = sorted({n.user.name for n in same_step.select_related("user")})
     steps = escalate.steps_of(escalation)
     active = escalation.status == EscalationStatus.ACTIVE and escalation.step < len(steps)
     return Now(

@@ -46,9 +46,7 @@ def paging(cast, transactional_db):
     return incident
 
 
-def test_ack_stops_paging_on_an_incident_being_worked_and_credits_the_person(
-    cast, slack, paging
-):
+def test_ack_stops_paging_on_an_incident_being_worked_and_credits_the_person(cast, slack, paging):
     reply = slack(f"ack {paging.ref}")
     assert reply["text"].startswith(f"You acknowledged {paging.ref}")
     assert Escalation.objects.get(incident=paging).status == "acknowledged"

@@ -175,9 +175,7 @@ def test_snoozing_when_nobody_is_paged_is_refused(cast, checkout):
     assert answer.status_code == 409 and "nothing to snooze" in answer.json()["detail"]
 
 
-def test_acknowledging_a_snoozed_incident_stops_the_page_after_the_snooze(
-    cast, checkout, receiver
-):
+def test_acknowledging_a_snoozed_incident_stops_the_page_after_the_snooze(cast, checkout, receiver):
     incident = sev1(cast, checkout)
     start = datetime.now(UTC)
     tick(incident, start)
