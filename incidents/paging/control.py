@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Team, User
 from incidents.lifecycle import Paging
-from incidents.models import Incident
+from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.oncall.models import Schedule
 
 from . import engine, escalate
@@ -111,6 +111,31 @@ def snooze(incident_id: int, until: datetime, because: str, now: datetime) -> li
             escalation_id__in=ids, status=NotificationStatus.PENDING
         ).update(status=NotificationStatus.CANCELLED, detail=because[:300])
     return made
+
+
+def settle(acked_before: datetime, now: datetime) -> int:
+    """Stop the paging an acknowledgement should have stopped but did not, because the
+    process died between the acknowledgement's commit and paging's hook: the auditor on
+    beat calls this. `acked_before` leaves the hook its time. Returns how many incidents."""
+    waiting = Notification.objects.filter(escalation=OuterRef("pk"), status__in=WAITING)
+    acked = TimelineEvent.objects.filter(
+        incident=OuterRef("incident"), kind=EventKind.ACK,
+        created_at__gt=OuterRef("started_at"), created_at__lte=acked_before,
+    )  # fmt: skip
+    missed = (
+        Escalation.objects.alias(has_waiting=Exists(waiting), acked=Exists(acked))
+        .filter(
+            Q(status=EscalationStatus.ACTIVE)
+            | Q(status=EscalationStatus.EXHAUSTED, has_waiting=True),
+            acked=True,
+        )
+        .values_list("incident_id", flat=True)
+        .distinct()
+    )
+    incidents = list(missed)
+    for incident_id in incidents:
+        escalate.stop(incident_id, EscalationStatus.ACKNOWLEDGED, "Acknowledged.", now)
+    return len(incidents)
 
 
 # --- What the room shows -------------------------------------------------------------------
