@@ -111,6 +111,14 @@ class MoveNoteForm(forms.Form):
     body = forms.CharField(required=False, max_length=lifecycle.MAX_NOTE, label="Why")
 
 
+class SnoozeForm(forms.Form):
+    """Stop paging for a while (the room's Snooze); lifecycle.snooze checks the bounds too."""
+
+    minutes = forms.IntegerField(
+        min_value=lifecycle.SNOOZE_MINUTES[0], max_value=lifecycle.SNOOZE_MINUTES[1]
+    )
+
+
 class StatusForm(MoveNoteForm):
     # Every status: a move the incident's state does not allow is lifecycle's to refuse
     # (409, naming the allowed moves), e.g. a button on a page another person overtook.

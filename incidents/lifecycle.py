@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -44,7 +44,7 @@ from .models import (
     Status,
     TimelineEvent,
 )
-from .parsing import BadValue, check_time, is_storable
+from .parsing import BadValue, check_time, is_storable, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,30 @@ class Change:
 _hooks: list[Callable[[Change], None]] = []
 
 
+@dataclass(frozen=True)
+class Paging:
+    """What a paging capability says about an incident, asked under the incident's lock:
+    whether anyone is being paged (or will be again, after a snooze), and whether an
+    escalation has a step left to run. The core never imports paging: it asks the pagers
+    registered here (paging registers one in AppConfig.ready)."""
+
+    paging: bool = False
+    next_step: bool = False
+
+
+_pagers: list[Callable[[Incident], Paging]] = []
+
+
+def register_pager(pager: Callable[[Incident], Paging]) -> None:
+    if pager not in _pagers:
+        _pagers.append(pager)
+
+
+def paging_of(incident: Incident) -> Paging:
+    found = [pager(incident) for pager in _pagers]
+    return Paging(any(p.paging for p in found), any(p.next_step for p in found))
+
+
 def register_hook(hook: Callable[[Change], None]) -> None:
     """Run `hook(change)` after every committed change (the live room, chat and paging
     register theirs in AppConfig.ready). Hooks should only queue work, quickly."""
@@ -125,6 +149,9 @@ def _publish(changes: list[Change]) -> None:
 @dataclass
 class _Writer:
     actor: User | None
+    # The actor holds a signed page link sent to them: the link, not a team role, is what
+    # lets them act (the paged person may be on another team, or logged out).
+    by_link: bool = False
     incidents: dict[int, Incident] = field(default_factory=dict)
     events: list[TimelineEvent] = field(default_factory=list)
 
@@ -133,7 +160,7 @@ class _Writer:
         if pk in self.incidents:
             return self.incidents[pk]
         locked = Incident.objects.select_for_update(of=("self",)).select_related("team").get(pk=pk)
-        if self.actor is not None and not can_edit(self.actor, locked):
+        if self.actor is not None and not self.by_link and not can_edit(self.actor, locked):
             raise PermissionDenied(f"You may not change {locked.ref}.")
         self.incidents[pk] = locked
         return locked
@@ -182,9 +209,9 @@ class _Writer:
 
 
 @contextmanager
-def _writing(actor: User | None) -> Iterator[_Writer]:
+def _writing(actor: User | None, *, by_link: bool = False) -> Iterator[_Writer]:
     with transaction.atomic():
-        writer = _Writer(actor)
+        writer = _Writer(actor, by_link)
         yield writer
         writer.finish()
 
@@ -419,25 +446,88 @@ def update(
 # --- Status --------------------------------------------------------------------------------
 
 
-def acknowledge(incident: Incident, actor: User | None, body: str = "") -> Incident:
-    """Someone is on it: triggered -> investigating. Stops paging (later, via the hook).
+def acknowledge(
+    incident: Incident,
+    actor: User | None,
+    body: str = "",
+    *,
+    by_link: bool = False,
+    data: dict[str, Any] | None = None,
+) -> Incident:
+    """Someone is on it. Stops paging (via the paging hook, which acts on the `ack` event)
+    whatever the status, and moves a triggered incident to investigating. Refused (409)
+    only when nothing is paging and the incident is not triggered: nothing to acknowledge.
     The person who acknowledges an incident nobody commands becomes its commander, so an
-    incident that is being worked always has someone in charge."""
+    incident that is being worked always has someone in charge. `by_link`: the actor is the
+    person a page's signed link was sent to (credited as themselves, no team role needed)."""
     body = _text(body, "body", MAX_NOTE, required=False)
-    with _writing(actor) as w:
+    with _writing(actor, by_link=by_link) as w:
         incident = w.lock(incident)
-        if incident.status != Status.TRIGGERED:
-            raise _refuse(incident, "be acknowledged (only a triggered incident can)")
-        before = incident.status
-        incident.acknowledged_at = timezone.now()
-        incident.status = Status.INVESTIGATING
-        w.event(incident, EventKind.ACK, body, {"from": before, "to": incident.status})
+        paging = paging_of(incident).paging
+        if incident.status != Status.TRIGGERED and not paging:
+            raise Conflict(
+                f"{incident.ref} has nothing to acknowledge: nobody is being paged for it and "
+                f"it is {incident.status}.",
+                allowed=ALLOWED_MOVES[incident.status],
+            )
+        event_data: dict[str, Any] = {**(data or {}), "paging": paging}
+        if incident.status == Status.TRIGGERED:
+            incident.acknowledged_at = timezone.now()
+            incident.status = Status.INVESTIGATING
+            event_data.update({"from": Status.TRIGGERED, "to": incident.status})
+        w.event(incident, EventKind.ACK, body, event_data)
         commanded = RoleAssignment.objects.filter(
             incident=incident, role=IncidentRole.COMMANDER
         ).exists()
         if actor is not None and not commanded:
             _assign(w, incident, IncidentRole.COMMANDER, actor)
     return incident
+
+
+SNOOZE_MINUTES = (1, 240)
+
+
+def snooze_minutes(value: Any) -> int:
+    """How long to snooze paging: a whole number of minutes, 1..240 (every entry point)."""
+    low, high = SNOOZE_MINUTES
+    text = "" if isinstance(value, bool) or not isinstance(value, int | str) else str(value)
+    try:
+        if not text.strip():
+            raise BadValue(f"minutes must be a whole number from {low} to {high}.")
+        return parse_int(text, "minutes", low, low, high)
+    except BadValue as exc:
+        raise LifecycleError(exc.message, field="minutes") from None
+
+
+def escalate(incident: Incident, actor: User | None, *, by_link: bool = False) -> TimelineEvent:
+    """Page the next step of the incident's escalation now (the paging hook runs it when it
+    sees this `page` event). Refused (409) when no escalation has a step left."""
+    with _writing(actor, by_link=by_link) as w:
+        incident = w.lock(incident)
+        if not paging_of(incident).next_step:
+            raise Conflict(
+                f"{incident.ref} has no escalation with a step left to run: page someone instead.",
+                allowed=ALLOWED_MOVES[incident.status],
+            )
+        return w.event(incident, EventKind.PAGE, "", {"action": "escalate"})
+
+
+def snooze(
+    incident: Incident, actor: User | None, minutes: Any, *, by_link: bool = False
+) -> TimelineEvent:
+    """Stop paging for `minutes`, after which the current step pages again (the paging hook
+    acts on this `page` event's `until`). Refused (409) when nobody is being paged."""
+    minutes = snooze_minutes(minutes)
+    with _writing(actor, by_link=by_link) as w:
+        incident = w.lock(incident)
+        if not paging_of(incident).paging:
+            raise Conflict(
+                f"{incident.ref} has nothing to snooze: nobody is being paged for it.",
+                allowed=ALLOWED_MOVES[incident.status],
+            )
+        until = timezone.now() + timedelta(minutes=minutes)
+        data = {"action": "snooze", "minutes": minutes, "until": until.isoformat()}
+        return w.event(incident, EventKind.PAGE, "", data)
 
 
 def set_status(incident: Incident, actor: User | None, status: str, body: str = "") -> Incident:

@@ -37,6 +37,7 @@ from .forms import (
     RoleForm,
     ServiceForm,
     SeverityForm,
+    SnoozeForm,
     StatusForm,
     StrikeForm,
 )
@@ -173,6 +174,14 @@ def _acknowledge(
     lifecycle.acknowledge(incident, request.user, data["body"])
 
 
+def _escalate(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.escalate(incident, request.user)
+
+
+def _snooze(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
+    lifecycle.snooze(incident, request.user, data["minutes"])
+
+
 def _reopen(request: HttpRequest, incident: Incident, data: dict[str, Any], form: Form) -> None:
     lifecycle.reopen(incident, request.user, data["body"])
 
@@ -208,6 +217,8 @@ ACTIONS: dict[str, tuple[type[Form], Step]] = {
     "assign": (RoleForm, _assign),
     "unassign": (RoleForm, _unassign),
     "acknowledge": (MoveNoteForm, _acknowledge),
+    "escalate": (Form, _escalate),
+    "snooze": (SnoozeForm, _snooze),
     "reopen": (MoveNoteForm, _reopen),
     "strike": (StrikeForm, _strike),
     "edit": (EditForm, _edit),

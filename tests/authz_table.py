@@ -169,6 +169,18 @@ def page_acknowledged(ctx: SimpleNamespace) -> bool:
     return Escalation.objects.filter(incident_id=ctx.pk, status="acknowledged").exists()
 
 
+def ack_count(ctx: SimpleNamespace) -> int:
+    return TimelineEvent.objects.filter(incident_id=ctx.pk, kind="ack").count()
+
+
+def by_responder(ctx: SimpleNamespace, kind: str, **data: Any) -> bool:
+    """The timeline has this event, credited to the responder (who was paged)."""
+    events = TimelineEvent.objects.filter(
+        incident_id=ctx.pk, kind=kind, author__email="responder@example.com"
+    )
+    return events.filter(**{f"data__{key}": value for key, value in data.items()}).exists()
+
+
 # --- What people notice --------------------------------------------------------------------
 
 
@@ -346,6 +358,30 @@ ENDPOINTS: list[Endpoint] = [
         WRITE,
         status=Status.TRIGGERED,
         effect=status_is(Status.INVESTIGATING),
+    ),
+    # Paging's acknowledgement is separate from the status: the setup's incident (in
+    # `investigating`, already acknowledged once) is being paged (tests/authz_table.page_sent).
+    Endpoint(
+        "acknowledge paging",
+        "post",
+        lambda c: f"{inc}{c.ref}/acknowledge/",
+        WRITE,
+        effect=lambda c: ack_count(c) == 2,  # the paging hook then stops it (test_paging_moves)
+    ),
+    Endpoint(
+        "escalate",
+        "post",
+        lambda c: f"{inc}{c.ref}/escalate/",
+        WRITE,
+        effect=lambda c: has_event(c, "page", action="escalate"),
+    ),
+    Endpoint(
+        "snooze",
+        "post",
+        lambda c: f"{inc}{c.ref}/snooze/",
+        WRITE,
+        body=lambda c: {"minutes": 30},
+        effect=lambda c: has_event(c, "page", action="snooze", minutes=30),
     ),
     Endpoint(
         "status",
@@ -649,7 +685,17 @@ ENDPOINTS: list[Endpoint] = [
         PUBLIC,
         status=Status.TRIGGERED,
         page=True,
-        effect=lambda c: page_acknowledged(c) and incident(c).status == Status.INVESTIGATING,
+        effect=lambda c: by_responder(c, "ack") and incident(c).status == Status.INVESTIGATING,
+    ),
+    Endpoint(
+        "snooze by link",
+        "post",
+        lambda c: f"/page/ack/{c.ack_token}/",
+        PUBLIC,
+        page=True,
+        body=lambda c: {"action": "snooze", "minutes": 45},
+        # Credited to the person the page was sent to, whoever holds the link.
+        effect=lambda c: by_responder(c, "page", action="snooze", minutes=45),
     ),
     Endpoint(
         "acknowledge by tampered link",
@@ -881,6 +927,25 @@ ENDPOINTS: list[Endpoint] = [
         page=True,
         shows=lambda c: "Responder · Email · step 1",
     ),
+    # The room's "paging now" banner refreshes itself from this fragment; only those who may
+    # change the incident get its buttons.
+    Endpoint(
+        "paging now banner",
+        "get",
+        lambda c: f"/incidents/{c.ref}/paging/now/",
+        PAGE_READ,
+        page=True,
+        shows=lambda c: "Paging Responder.",
+    ),
+    Endpoint(
+        "paging now banner buttons",
+        "get",
+        lambda c: f"/incidents/{c.ref}/paging/now/",
+        PAGE_READ,
+        page=True,
+        shows=lambda c: 'id="paging-ack"',
+        sees=frozenset({"responder", "admin"}),
+    ),
     # Notification rules are each person's own, as their contact methods are.
     Endpoint(
         "add notification rule form",
@@ -992,6 +1057,23 @@ ENDPOINTS: list[Endpoint] = [
         status=Status.TRIGGERED,
         page=True,
         effect=status_is(Status.INVESTIGATING),
+    ),
+    Endpoint(
+        "escalate button",
+        "post",
+        lambda c: f"{page}{c.ref}/escalate/",
+        PAGE_WRITE,
+        page=True,
+        effect=lambda c: has_event(c, "page", action="escalate"),
+    ),
+    Endpoint(
+        "snooze button",
+        "post",
+        lambda c: f"{page}{c.ref}/snooze/",
+        PAGE_WRITE,
+        body=lambda c: {"minutes": 20},
+        page=True,
+        effect=lambda c: has_event(c, "page", action="snooze", minutes=20),
     ),
     Endpoint(
         "reopen button",

@@ -354,6 +354,14 @@ class CommentSerializer(serializers.Serializer):
     body = TextField(max_length=lifecycle.MAX_NOTE, allow_blank=True, required=False, default="")
 
 
+class SnoozeSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(
+        min_value=lifecycle.SNOOZE_MINUTES[0],
+        max_value=lifecycle.SNOOZE_MINUTES[1],
+        help_text="How long to stop paging; then the current step pages again.",
+    )
+
+
 class SeveritySerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
 

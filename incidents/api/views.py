@@ -104,10 +104,38 @@ class IncidentViewSet(
             )
         return self._incident_response(lifecycle.update(incident, request.user, **data))
 
-    @incident_action(None, description="Acknowledge a triggered incident: someone is on it.")
+    @incident_action(
+        None,
+        description="Acknowledge: you are on it. Stops any paging, whatever the status, and "
+        "moves a triggered incident to investigating; you become commander if there is none. "
+        "409 when nobody is being paged and the incident is not triggered.",
+    )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, ref=None):
         return self._incident_response(lifecycle.acknowledge(self.get_object(), request.user))
+
+    @incident_action(
+        None,
+        description="Run the next step of the incident's escalation now. 409 when no "
+        "escalation has a step left.",
+    )
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, ref=None):
+        incident = self.get_object()
+        lifecycle.escalate(incident, request.user)
+        return self._incident_response(incident)
+
+    @incident_action(
+        s.SnoozeSerializer,
+        description="Stop paging for `minutes` (1..240); then the current step pages again. "
+        "409 when nobody is being paged.",
+    )
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, ref=None):
+        incident = self.get_object()
+        data = _valid(s.SnoozeSerializer, request)
+        lifecycle.snooze(incident, request.user, data["minutes"])
+        return self._incident_response(incident)
 
     @incident_action(s.StatusSerializer, description="Move the incident to another status.")
     @action(detail=True, methods=["post"], url_path="status")

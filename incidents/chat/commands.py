@@ -54,7 +54,10 @@ CODE_MINUTES = int(CODE_LIFETIME.total_seconds() // 60)
 USAGE = {
     "declare": "`/incident declare <title> [sev1-4] [team:<slug>]` — open an incident (SEV3 "
     "unless given; for the channel's team, or name one if you are in several)",
-    "ack": "`/incident ack [INC-n]` — acknowledge: you are on it",
+    "ack": "`/incident ack [INC-n]` — acknowledge: you are on it (stops paging)",
+    "escalate": "`/incident escalate [INC-n]` — page the next step of the escalation now",
+    "snooze": "`/incident snooze <minutes> [INC-n]` — stop paging for 1-240 minutes, then "
+    "page the current step again",
     "status": "`/incident status <status> [INC-n]` — one of: "
     + ", ".join(s for s in Status.values if s != Status.MERGED),
     "sev": "`/incident sev <1-4> [INC-n]` — change the severity",
@@ -251,6 +254,25 @@ def ack(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     return done(f"You acknowledged {incident.ref}.")
 
 
+def escalate(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    if rest:
+        raise Usage("escalate")
+    incident = incident_for(person, request, ref, "escalate")
+    lifecycle.escalate(incident, person)
+    return blocks.ephemeral(f"Escalated {incident.ref}: the next step is being paged now.")
+
+
+def snooze(person: User, request: Request, args: list[str]) -> dict[str, Any]:
+    ref, rest = take_ref(args)
+    if len(rest) != 1:
+        raise Usage("snooze", "For how many minutes?")
+    incident = incident_for(person, request, ref, "snooze")
+    event = lifecycle.snooze(incident, person, rest[0])  # lifecycle checks the minutes
+    minutes = event.data["minutes"]
+    return blocks.ephemeral(f"Paging for {incident.ref} snoozed for {minutes} min.")
+
+
 def status(person: User, request: Request, args: list[str]) -> dict[str, Any]:
     ref, rest = take_ref(args)
     if len(rest) != 1 or rest[0].lower() not in Status.values:
@@ -401,6 +423,8 @@ HANDLERS: dict[str, Callable[[User, Request, list[str]], dict[str, Any]]] = {
     "declare": declare,
     "ack": ack,
     "acknowledge": ack,
+    "escalate": escalate,
+    "snooze": snooze,
     "status": status,
     "sev": sev,
     "severity": sev,

@@ -1,16 +1,29 @@
 """The acknowledge link in every page: signed (Django's signing with SECRET_KEY), expiring
 (PAGING_ACK_MAX_AGE seconds), single use (the notification's `ack_used_at`, set by a
-conditional update whose row count says who won)."""
+conditional update whose row count says who won). Through it the paged person acknowledges,
+escalates or snoozes, as themselves."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.urls import reverse
 
+from incidents import lifecycle
+from incidents.models import Incident
+
+from .models import Notification
+
 SALT = "keel.paging.ack"
+ACTIONS = ("acknowledge", "escalate", "snooze")
+# A used or expired link says only that: nothing of the incident it was about.
+USED = "This link was already used."
+EXPIRED = "This link has expired."
 
 
 class BadLink(Exception):
@@ -35,10 +48,40 @@ def delivery_of(token: str) -> UUID:
     try:
         value = signing.loads(token, salt=SALT, max_age=settings.PAGING_ACK_MAX_AGE)
     except signing.SignatureExpired:
-        raise BadLink("This acknowledge link has expired; open the incident.", 410) from None
+        raise BadLink(EXPIRED, 410) from None
     except signing.BadSignature:
         raise BadLink("This acknowledge link is not valid.", 404) from None
     try:
         return UUID(str(value))
     except ValueError:
         raise BadLink("This acknowledge link is not valid.", 404) from None
+
+
+def use(notification: Notification, action: str, now: datetime, minutes: Any = None) -> str:
+    """The paged person acts through the page's link: acknowledge, escalate or snooze,
+    through lifecycle and credited to them (the person the page was sent to; the link, not a
+    team role, lets them). Single use: only the request whose conditional update sets
+    `ack_used_at` acts, and a refused move leaves the link unused. Returns what to tell
+    them; LifecycleError for bad minutes."""
+    incident = Incident.objects.get(pk=notification.incident_id)
+    who = notification.user
+    try:
+        with transaction.atomic():
+            won = Notification.objects.filter(pk=notification.pk, ack_used_at__isnull=True).update(
+                ack_used_at=now
+            )
+            if not won:
+                raise BadLink(USED, 410)
+            if action == "escalate":
+                lifecycle.escalate(incident, who, by_link=True)
+                return "Escalated: the next step is being paged now."
+            if action == "snooze":
+                event = lifecycle.snooze(incident, who, minutes, by_link=True)
+                return f"Snoozed for {event.data['minutes']} minutes: you will be paged again."
+            delivery = {"delivery_id": str(notification.delivery_id)}
+            lifecycle.acknowledge(incident, who, by_link=True, data=delivery)
+            return "Acknowledged. Paging has stopped."
+    except lifecycle.Conflict:
+        if action == "escalate":
+            return "Nothing to escalate to: this paging has no step left. Open the incident."
+        return "Nothing to do: paging had already stopped."

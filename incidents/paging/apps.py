@@ -11,7 +11,8 @@ class PagingConfig(AppConfig):
         from incidents import lifecycle
         from incidents.api.serializers import register_service_extension
 
-        from . import extensions, hooks
+        from . import control, extensions, hooks
 
         lifecycle.register_hook(hooks.on_change)
+        lifecycle.register_pager(control.state)
         register_service_extension(extensions.ESCALATION_POLICY)

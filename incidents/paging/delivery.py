@@ -13,7 +13,6 @@ takes them all and one message stands for them.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -23,9 +22,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from incidents import lifecycle
-from incidents.models import Incident, Status
+from incidents.models import Incident
 
-from . import ack, engine, escalate, senders
+from . import ack, engine, senders
 from .models import ContactMethod, EscalationStatus, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -141,35 +140,6 @@ def record(rows, method, incident, result, now: datetime) -> datetime | None:
                 data,
             )  # fmt: skip
     return again
-
-
-def acknowledge(notification: Notification, now: datetime) -> str:
-    """The paged person acknowledges through the page's link: a triggered incident moves to
-    investigating (acting as the system, so the person need not be a team member; the
-    event names them), and every escalation of the incident stops. Single use: only the
-    request whose conditional update sets `ack_used_at` acts. Returns what to tell them."""
-    incident = Incident.objects.get(pk=notification.incident_id)
-    who = notification.user
-    stopped = notification.escalation.status in STOPPED
-    if stopped and incident.status != Status.TRIGGERED:
-        return f"Nothing to do: paging for {incident.ref} had already stopped."
-    won = Notification.objects.filter(pk=notification.pk, ack_used_at__isnull=True).update(
-        ack_used_at=now
-    )
-    if not won:
-        raise ack.BadLink("This acknowledge link was already used.", 410)
-    body = f"Acknowledged by {who.name} from a page."
-    if incident.status == Status.TRIGGERED:
-        # Conflict: someone acknowledged it a moment ago.
-        with contextlib.suppress(lifecycle.Conflict):
-            lifecycle.acknowledge(incident, None, body)
-    lifecycle.record(
-        incident, None, "page", f"{who.name} acknowledged the page.",
-        {"action": "acknowledged", "user": who.email, "user_name": who.name,
-         "delivery_id": str(notification.delivery_id)},
-    )  # fmt: skip
-    escalate.stop(incident.pk, EscalationStatus.ACKNOWLEDGED, body, now)
-    return f"Acknowledged {incident.ref}. Paging has stopped."
 
 
 def send_test(method_id: int, now: datetime) -> senders.outbound.Result:

@@ -8,7 +8,13 @@ from accounts.models import Role, Team
 from incidents.models import Service
 from incidents.oncall.models import Schedule
 
-from .models import ContactKind, ContactMethod, EscalationPolicy, ServicePaging
+from .models import (
+    ContactKind,
+    ContactMethod,
+    EscalationPolicy,
+    NotificationRule,
+    ServicePaging,
+)
 from .serializers import replace_steps
 
 
@@ -16,9 +22,10 @@ def seed_paging(teams: dict[str, Team]) -> list[EscalationPolicy]:
     made = []
     for team in teams.values():
         for membership in team.memberships.select_related("user").exclude(role=Role.VIEWER):
-            ContactMethod.objects.get_or_create(
+            method, _ = ContactMethod.objects.get_or_create(
                 user=membership.user, kind=ContactKind.EMAIL, address=membership.user.email
             )
+            NotificationRule.objects.get_or_create(contact_method=method, delay_minutes=0)
         schedule = Schedule.objects.filter(team=team).order_by("pk").first()
         first = [{"schedule": schedule}] if schedule else [{"team": team}]
         policy = EscalationPolicy.objects.create(name=f"{team.name} paging", team=team, repeat=1)

@@ -119,11 +119,13 @@ def messages_for(
 ) -> list[Planned]:
     """What to send to `user`, paged at `now`: each (method id, kind, rule delays) is used
     at each of its rule delays (GoAlert's notification rules: "email at once, and again
-    after 10 minutes" is two messages); a person without any rule is reached on every
-    method at once. An acknowledgement cancels what is still waiting."""
-    ruled = [(pk, kind, delay) for pk, kind, delays in methods for delay in sorted(set(delays))]
-    if not ruled:
-        ruled = [(pk, kind, 0) for pk, kind, _ in methods]
+    after 10 minutes" is two messages). Each method stands alone: one without any rule (from
+    before every method had one) is used at once, whatever the person's other methods say,
+    so adding or changing one method never changes another. An acknowledgement cancels what
+    is still waiting."""
+    ruled = [
+        (pk, kind, delay) for pk, kind, delays in methods for delay in sorted(set(delays) or {0})
+    ]
     return [Planned(user, pk, kind, now + delay * minute, delay) for pk, kind, delay in ruled]
 
 

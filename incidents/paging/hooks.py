@@ -1,6 +1,7 @@
 """The lifecycle hook: start paging when an incident is triggered (an alert) or declared
-with paging, stop it when the incident is acknowledged, resolved, declined or merged, and
-page again when a paged incident is reopened.
+with paging, stop it when the paging is acknowledged or the incident resolved, declined or
+merged, page again when a paged incident is reopened, and escalate or snooze when someone
+asked to (lifecycle.escalate / lifecycle.snooze record it as a `page` event).
 
 The Escalation row is written in the hook's own short transaction, then its task is
 queued; when Redis is down the queueing fails quietly and the auditor on beat runs the
@@ -16,17 +17,19 @@ from __future__ import annotations
 import logging
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from incidents.lifecycle import Change
 from incidents.models import EventKind, Incident, Status, TimelineEvent
 
-from . import escalate
+from . import control, escalate
 from .models import Escalation, EscalationStatus
-from .tasks import start_escalation
+from .tasks import queue, run_escalation, start_escalation
 
 log = logging.getLogger(__name__)
 
-WATCHED = {EventKind.DECLARED, EventKind.ACK, EventKind.STATUS}
+WATCHED = {EventKind.DECLARED, EventKind.ACK, EventKind.STATUS, EventKind.PAGE}
+ASKED = ("escalate", "snooze")  # the `page` events that are requests from people
 CLOSED = {Status.RESOLVED, Status.DECLINED, Status.MERGED}
 
 
@@ -44,11 +47,14 @@ def on_change(change: Change) -> None:
         return
     now = timezone.now()
     events = TimelineEvent.objects.filter(pk__in=change.event_ids, kind__in=WATCHED)
+    events = events.select_related("author")
     incident = Incident.objects.get(pk=change.incident_id)
     for event in events.order_by("seq"):
         data = event.data or {}
         if event.kind == EventKind.DECLARED and escalate.wants_paging(event, incident):
             page(incident)
+        elif event.kind == EventKind.PAGE and data.get("action") in ASKED:
+            asked(incident, event, now)
         elif event.kind == EventKind.ACK:
             who = event.author.name if event.author else "the system"
             because = f"Acknowledged by {who}."
@@ -62,3 +68,19 @@ def on_change(change: Change) -> None:
             and Escalation.objects.filter(incident=incident, policy__isnull=False).exists()
         ):
             page(incident)  # reopened: page again, as it was paged before
+
+
+def asked(incident: Incident, event: TimelineEvent, now) -> None:
+    """Escalate now, or snooze until the time lifecycle wrote in the event."""
+    who = event.author.name if event.author else "Keel"
+    data = event.data or {}
+    if data["action"] == "escalate":
+        for escalation in control.escalate_now(incident.pk, now):
+            start_escalation(escalation)
+        return
+    until = parse_datetime(data.get("until") or "")
+    if until is None:
+        return
+    because = f"Snoozed by {who} until {until:%H:%M} UTC."
+    for escalation in control.snooze(incident.pk, until, because, now):
+        queue(run_escalation, escalation.pk, str(escalation.token), eta=until)

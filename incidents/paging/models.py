@@ -143,6 +143,8 @@ class Escalation(models.Model):
     started_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     stopped_because = models.CharField(max_length=200, blank=True)
+    # Set on the run that takes over a snoozed one: it pages its current step again then.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     objects = EscalationQuerySet.as_manager()
 

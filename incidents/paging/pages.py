@@ -15,10 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import can_manage_service, get_incident_for
+from accounts.permissions import can_edit, can_manage_service, get_incident_for
 from incidents.models import Service
 
-from . import delivery, extensions, manual, panel
+from . import control, delivery, extensions, manual, panel
 from .forms import ContactMethodForm, PageSomeoneForm, RuleForm, ServicePolicyForm, when
 from .models import ContactMethod, NotificationRule
 
@@ -50,6 +50,16 @@ def paging_status(request: HttpRequest, ref: str) -> HttpResponse:
     fetches it when the live room shows a page, acknowledgement or status event."""
     incident = get_incident_for(request.user, ref)
     return render(request, "paging/_pages.html", panel.state(incident))
+
+
+@login_required
+@require_GET
+def paging_now(request: HttpRequest, ref: str) -> HttpResponse:
+    """The room's "paging now" banner, current (fetched on page, ack and status events)."""
+    incident = get_incident_for(request.user, ref)
+    context = {"incident": incident, "now": control.now_for(incident),
+               "can_edit": can_edit(request.user, incident)}  # fmt: skip
+    return render(request, "paging/_now_body.html", context)
 
 
 @login_required

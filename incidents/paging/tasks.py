@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import delivery, escalate, reminders
+from . import control, delivery, escalate, reminders
 from .models import Escalation, EscalationStatus, Notification
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def audit() -> None:
     lookback = timedelta(minutes=settings.PAGING_AUDIT_LOOKBACK_MINUTES)
     for incident, policy in escalate.never_started(now - lookback, now - grace):
         start_escalation(escalate.start(incident, now, policy=policy))
+    control.settle(now - grace, now)  # acknowledged, but the hook that stops paging never ran
     overdue = Escalation.objects.filter(
         status=EscalationStatus.ACTIVE, next_due_at__lte=now - grace
     ).values_list("pk", "token")

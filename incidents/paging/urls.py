@@ -8,6 +8,7 @@ urlpatterns = [
     path("page/ack/<str:token>/", views.acknowledge, name="ack"),
     path("incidents/<str:ref>/page-someone/", pages.page_someone, name="page-someone"),
     path("incidents/<str:ref>/paging/", pages.paging_status, name="status"),
+    path("incidents/<str:ref>/paging/now/", pages.paging_now, name="now"),
     path("paging/contact-methods/", pages.add_contact_method, name="add-contact-method"),
     path(
         "paging/contact-methods/<int:pk>/remove/",

@@ -1,6 +1,6 @@
 """The acknowledge link. Public (the paged person may be on a phone, logged out) but signed:
-GET shows the incident and an Acknowledge button and changes nothing, because mail scanners
-follow links; POST acknowledges."""
+GET shows the incident and its buttons and changes nothing, because mail scanners follow
+links; POST acknowledges, escalates or snoozes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import ack, delivery
+from incidents import lifecycle
+
+from . import ack, control
 from .models import Notification
+
+SNOOZE_CHOICES = (5, 15, 30, 60, 120)
+BAD_ACTION = "Choose acknowledge, escalate or snooze."
 
 
 def _notification(token: str) -> Notification:
@@ -34,15 +39,25 @@ def _notification(token: str) -> Notification:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link is for and the moves (acknowledge, escalate, snooze); POST
+    makes one. A used or expired link shows only that, nothing of the incident."""
     try:
         notification = _notification(token)
-        used = notification.ack_used_at is not None
-        message = ""
+        if notification.ack_used_at is not None:
+            raise ack.BadLink(ack.USED, 410)
         if request.method == "POST":
-            message = delivery.acknowledge(notification, timezone.now())
-            used = True
+            action = request.POST.get("action") or "acknowledge"
+            if action not in ack.ACTIONS:
+                return render(request, "paging/ack.html", {"error": BAD_ACTION}, status=400)
+            message = ack.use(notification, action, timezone.now(), request.POST.get("minutes"))
+            return render(request, "paging/ack.html", {"message": message})
     except ack.BadLink as exc:
         return render(request, "paging/ack.html", {"error": exc.message}, status=exc.status)
-    context = {"notification": notification, "incident": notification.incident,
-               "used": used, "message": message}  # fmt: skip
+    except lifecycle.LifecycleError as exc:  # snooze minutes out of range: link still unused
+        return render(request, "paging/ack.html", {"error": exc.message}, status=400)
+    incident = notification.incident
+    context = {
+        "notification": notification, "incident": incident, "token": token,
+        "now": control.now_for(incident), "snooze_choices": SNOOZE_CHOICES,
+    }  # fmt: skip
     return render(request, "paging/ack.html", context)

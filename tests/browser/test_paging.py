@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
 from accounts.models import Membership, Role, Team, User
 from incidents import lifecycle
-from incidents.paging.models import EscalationPolicy
+from incidents.models import IncidentRole, Service, Severity
+from incidents.paging.models import Escalation, EscalationPolicy
 from tests.oncall.helpers import make_schedule
-from tests.paging.helpers import webhook_for
+from tests.paging.helpers import make_policy, webhook_for
 from tests.paging.worker import purge, start_worker, stop
 from tests.receivers import Answer, Receiver
 
@@ -161,10 +164,11 @@ def test_a_lead_sets_up_paging_pages_ana_and_sees_it_delivered_and_acknowledged(
             assert phone.get_by_role("heading", name=re.compile("Checkout errors")).is_visible()
             assert incident.escalations.filter(status="acknowledged").count() == 0
             phone.get_by_role("button", name="Acknowledge").click()
-            phone.get_by_text(f"Acknowledged {incident.ref}. Paging has stopped.").wait_for()
+            phone.get_by_text("Acknowledged. Paging has stopped.").wait_for()
 
-            # The room, still not reloaded, shows it.
-            room.locator(".timeline", has_text="Ana acknowledged the page.").wait_for()
+            # The room, still not reloaded, shows it, credited to Ana.
+            room.locator(".event-ack", has_text="the incident from a page's link").wait_for()
+            room.locator(".event-ack .event-who", has_text="Ana").wait_for()
             room.locator("#incident-badges", has_text="Investigating").wait_for()
             panel.locator("li", has_text="· acknowledged").wait_for()
             assert "Not sent (acknowledged first)" in later.inner_text()
@@ -176,3 +180,68 @@ def test_a_lead_sets_up_paging_pages_ana_and_sees_it_delivered_and_acknowledged(
             purge()
         for page in (ana_page, room, phone):
             assert_no_csp_trouble(page)
+
+
+def test_a_declared_sev1_pages_and_acknowledge_in_the_room_stops_it_and_makes_ana_commander(
+    asgi_server, new_page, ops
+):
+    """The room shows the paging at its top while the team works the incident (it is not
+    `triggered`); Ana's Acknowledge there stops it (step 2 never pages the team) and makes
+    her commander; the lead's room, open all along, shows it without a reload."""
+    ana = User.objects.get(email="ana@example.com")
+    lead = User.objects.get(email="lead@example.com")
+    service = Service.objects.create(name="checkout", team=ops)
+    make_policy(ops, (5, [{"user": ana.pk}]), (5, [{"team": ops.pk}]), service=service)
+    purge()
+    worker = start_worker(PAGING_MINUTE_SECONDS="4")  # step 2 is due 20 s after step 1
+    try:
+        with Receiver() as pager:
+            webhook_for(ana, f"{pager.url}/ana")
+            webhook_for(lead, f"{pager.url}/lead")
+            incident = lifecycle.declare(lead, title="Checkout down", severity=Severity.SEV1,
+                                         team=ops, services=[service])  # fmt: skip
+            # The lead hands command to whoever answers the page.
+            lifecycle.unassign_role(incident, lead, IncidentRole.COMMANDER, lead)
+
+            room = watched(new_page)
+            log_in(room, asgi_server, "lead@example.com")
+            room.goto(f"{asgi_server}/incidents/{incident.ref}/")
+            room.locator('#live-status[data-state="live"]').wait_for()
+            room.evaluate("window.notReloaded = true")
+            banner = room.locator("#paging-now")
+            banner.get_by_text("Paging Ana.").wait_for(timeout=30_000)
+            assert "Next: step 2 pages everyone in Ops" in banner.inner_text()
+            assert [r.path for r in pager.requests] == ["/ana"]
+
+            phone = watched(new_page)
+            log_in(phone, asgi_server, "ana@example.com")
+            phone.goto(f"{asgi_server}/incidents/{incident.ref}/")
+            with phone.expect_navigation():
+                phone.locator("#paging-now").get_by_role("button", name="Acknowledge").click()
+            assert phone.locator("#paging-now").inner_text().strip() == ""
+            assert "Ana" in phone.locator("#roles").inner_text()  # the lead holds no role
+
+            # The lead's room, live: the banner goes, the timeline credits Ana.
+            room.locator(".event-ack", has_text="acknowledged the page").wait_for()
+            assert room.locator(".event-ack .event-who").inner_text() == "Ana"
+            room.wait_for_function("!document.querySelector('#paging-now .paging-now')")
+            assert room.evaluate("window.notReloaded") is True
+            escalation = Escalation.objects.get(incident=incident)
+            assert escalation.status == "acknowledged"
+            assert escalation.stopped_because == "Acknowledged by Ana."
+            # Past step 2's time (20 s after step 1): nobody else was paged.
+            wait_past(escalation.started_at + timedelta(seconds=24))
+            assert [r.path for r in pager.requests] == ["/ana"]
+            assert incident.roles.get(role=IncidentRole.COMMANDER).user == ana
+    finally:
+        stop(worker)
+        purge()
+    for page in (room, phone):
+        assert_no_csp_trouble(page)
+
+
+def wait_past(moment) -> None:
+    """A short real wait (an end-to-end test with a real worker): until `moment` has passed."""
+    left = (moment - datetime.now(UTC)).total_seconds()
+    if left > 0:
+        time.sleep(left)

@@ -87,7 +87,7 @@ def test_a_refused_click_is_told_to_the_clicker_alone(cast, channel, receiver, c
     click(blocks.ACKNOWLEDGE, incident, channel)
     [reply] = posted(receiver, "/actions/T0KEEL/7/xyz")
     assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
-    assert "acknowledged" in reply["text"]
+    assert "nothing to acknowledge" in reply["text"]
 
 
 def test_a_viewer_may_not_resolve(cast, channel, receiver, click):

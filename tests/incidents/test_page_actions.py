@@ -119,7 +119,7 @@ REFUSED = [
     Refusal("unassign a role nobody holds", "unassign", Status.INVESTIGATING,
             lambda c: {"role": "scribe", "user": c.cast.admin.pk}, 409, "is not Scribe"),
     Refusal("acknowledge twice", "acknowledge", Status.INVESTIGATING, lambda c: {}, 409,
-            "only a triggered incident can"),
+            "has nothing to acknowledge"),
     Refusal("reopen an open incident", "reopen", Status.INVESTIGATING, lambda c: {}, 409,
             "only a resolved or declined incident can"),
     Refusal("strike a note twice", "strike", Status.INVESTIGATING,

@@ -91,7 +91,7 @@ def test_a_refused_move_is_explained_on_the_page(cast, signed_in):
     incident = incident_in(cast, Status.TRIGGERED)
     signed_in.post(f"/incidents/{incident.ref}/acknowledge/")
     response = signed_in.post(f"/incidents/{incident.ref}/acknowledge/", follow=True)
-    assert "only a triggered incident can" in response.content.decode()
+    assert "has nothing to acknowledge" in response.content.decode()
 
 
 def test_markdown_in_notes_is_sanitised(cast, signed_in):

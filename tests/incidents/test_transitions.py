@@ -62,7 +62,7 @@ def test_set_status_to_merged_points_to_merge(cast):
 
 
 @pytest.mark.parametrize("start", STATUSES)
-def test_only_a_triggered_incident_can_be_acknowledged(cast, start):
+def test_without_paging_only_a_triggered_incident_can_be_acknowledged(cast, start):
     incident = incident_in(cast, start)
     if start == T:
         incident = lifecycle.acknowledge(incident, cast.responder)
@@ -72,7 +72,7 @@ def test_only_a_triggered_incident_can_be_acknowledged(cast, start):
         kinds = incident.events.order_by("-seq").values_list("kind", flat=True)[:2]
         assert list(kinds) == [EventKind.ROLE, EventKind.ACK]
     else:
-        with pytest.raises(lifecycle.Conflict, match="only a triggered incident can"):
+        with pytest.raises(lifecycle.Conflict, match="has nothing to acknowledge"):
             lifecycle.acknowledge(incident, cast.responder)
 
 

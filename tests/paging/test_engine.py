@@ -45,7 +45,14 @@ def test_targets_name_each_person_once_in_order():
 
 
 def test_rules_say_which_method_goes_out_when():
-    methods = [(10, "email", [0]), (11, "webhook", [5]), (12, "slack", [])]
+    methods = [(10, "email", [0]), (11, "webhook", [5])]
+    planned = engine.messages_for(1, methods, T0, MINUTE)
+    assert [(p.method, p.due_at - T0) for p in planned] == [(10, timedelta(0)), (11, 5 * MINUTE)]
+
+
+def test_a_method_without_rules_is_used_at_once_whatever_the_others_say():
+    """Adding a webhook with a rule does not silence an older email method without one."""
+    methods = [(10, "email", []), (11, "webhook", [5])]
     planned = engine.messages_for(1, methods, T0, MINUTE)
     assert [(p.method, p.due_at - T0) for p in planned] == [(10, timedelta(0)), (11, 5 * MINUTE)]
 

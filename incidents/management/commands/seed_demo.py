@@ -18,6 +18,8 @@ from incidents.paging.demo import seed_paging
 
 DEMO_EMAIL = "demo@keel.local"
 DEMO_PASSWORD = "keel-demo"  # noqa: S105  (demo only; refused without DEBUG)
+# The declared event's `page` choice, read by the paging app: the demo's history pages nobody.
+NO_PAGE = {"page": False}
 
 PEOPLE = [
     # email, display name, team slug, role
@@ -62,8 +64,8 @@ class Command(BaseCommand):
             services = self._services()
             self._incidents(people, services)
             seed_schedules(self.teams, timezone.now())
-        # After the incidents are committed (their hooks have run): the demo incidents are
-        # not paged on first start; those declared from now on are.
+        # The demo incidents are declared with paging off (NO_PAGE): neither their hooks nor
+        # the paging auditor page anyone for them. Incidents declared from now on page.
         with transaction.atomic():
             seed_paging(self.teams)
         self.stdout.write(self.style.SUCCESS(f"Demo data created. Log in as {DEMO_EMAIL}."))
@@ -110,6 +112,7 @@ class Command(BaseCommand):
         # A resolved SEV1 with the whole arc, from detection to resolution.
         inc = lifecycle.declare(
             p["chen"],
+            data=NO_PAGE,
             commander=p["ana"],
             title="Checkout requests failing in eu-west",
             severity=Severity.SEV1,
@@ -143,6 +146,7 @@ class Command(BaseCommand):
         # An open SEV2 being worked on right now.
         inc = lifecycle.declare(
             p["ben"],
+            data=NO_PAGE,
             title="Search latency p95 above 2s",
             severity=Severity.SEV2,
             team=self.teams["platform"],
@@ -167,12 +171,13 @@ class Command(BaseCommand):
             team=self.teams["platform"],
             services=[s["auth"]],
             summary="Alert: `email_queue_age_seconds > 600` for 5 minutes.",
-            data={"source": "alertmanager"},
+            data={"source": "alertmanager", **NO_PAGE},
         )
 
         # A false alarm, declined.
         inc = lifecycle.declare(
             p["ana"],
+            data=NO_PAGE,
             title="Dashboard graphs missing for ap-south",
             severity=Severity.SEV4,
             team=self.teams["platform"],
@@ -186,6 +191,7 @@ class Command(BaseCommand):
         # Private: only Payments, people with a role, and staff can see it.
         inc = lifecycle.declare(
             p["chen"],
+            data=NO_PAGE,
             title="Unusual refund volume from one merchant account",
             severity=Severity.SEV2,
             team=self.teams["payments"],

@@ -8,7 +8,7 @@ from django import template
 
 from accounts.permissions import can_edit, can_manage_service
 
-from .. import panel
+from .. import control, panel
 from ..forms import ContactMethodForm, PageSomeoneForm, ServicePolicyForm
 from ..models import ContactMethod, Notification, ServicePaging
 from ..serializers import MAX_DELAY
@@ -31,14 +31,20 @@ def paging_panel(context, incident) -> dict:
     }
 
 
+@register.inclusion_tag("paging/_now.html", takes_context=True)
+def paging_now(context, incident) -> dict:
+    """The paging going on now, at the top of the room, with its moves."""
+    return {"incident": incident, "now": control.now_for(incident),
+            "can_edit": can_edit(context["request"].user, incident),
+            "csrf_token": context.get("csrf_token")}  # fmt: skip
+
+
 @register.inclusion_tag("paging/_profile.html", takes_context=True)
 def paging_profile(context) -> dict:
     user = context["request"].user
     methods = list(ContactMethod.objects.filter(user=user).prefetch_related("rules"))
     return {
         "methods": methods,
-        # A method without rules is used at once only when no method has rules (engine.py).
-        "any_rules": any(m.rules.all() for m in methods),
         "failed": any(m.failed_at for m in methods),
         "form": ContactMethodForm(),
         "max_delay": MAX_DELAY,
