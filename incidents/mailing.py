@@ -70,7 +70,11 @@ def send(subject: str, body: str, to: list[str], from_email: str | None = None) 
         )
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
-        return Sent("failed", one_line(f"The mail server refused {', '.join(to)} ({exc}).", 300))
+        said = "; ".join(
+            f"{code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
+            for code, answer in exc.recipients.values()
+        )
+        return Sent("failed", one_line(f"The mail server refused {', '.join(to)} ({said}).", 300))
     except (smtplib.SMTPException, OSError) as exc:
         return Sent("retry", one_line(f"Could not hand the mail over ({exc}).", 300))
     except Exception as exc:  # a bad address or anything else: trying again will not help
