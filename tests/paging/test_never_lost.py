@@ -336,3 +336,28 @@ def test_the_webhook_page_is_unchanged_for_a_plain_title(cast, checkout, committ
     [page] = pages(receiver.requests)
     assert page["incident"]["title"] == "Checkout errors & <slow>"  # JSON needs no escaping
     assert "fallback" not in page
+
+
+def test_a_mail_server_that_is_down_is_retried_a_bounded_number_of_times_then_failed(
+    cast, checkout, committed, settings, mailoutbox
+):
+    """Nobody listens on the mail port: each try is retried later with backoff; after
+    PAGING_MAX_ATTEMPTS the page fails, says so, and the step's fallback is tried."""
+    make_policy(cast.team, (5, [{"user": cast.responder.pk}]), service=checkout)
+    email_to(cast.responder)
+    _incident, escalation = start(cast, checkout, title=MULTILINE)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    escalate.run_step(escalation.pk, str(escalation.token), T0)
+    page = Notification.objects.get()
+    now = T0
+    for attempt in range(1, settings.PAGING_MAX_ATTEMPTS + 1):
+        again = delivery.send(page.pk, now)
+        page.refresh_from_db()
+        if attempt < settings.PAGING_MAX_ATTEMPTS:
+            assert page.status == "pending" and again is not None and again > now
+            assert "Could not hand the mail over" in page.detail
+            now = again
+    assert page.status == "failed" and page.attempts == settings.PAGING_MAX_ATTEMPTS
+    assert not Notification.objects.filter(status="sending").exists()
+    assert Notification.objects.filter(fallback=True).count() == 1  # the admin, next
