@@ -48,8 +48,9 @@ def test_the_page_escapes_the_title_as_slack_requires(slack_page):
     _incident, page = slack_page
     shown = page["text"] + page["blocks"][0]["text"]["text"]
     assert "<!channel>" not in shown and "<https://evil.example" not in shown
-    assert "&lt;!channel&gt; Disk &amp; CPU &lt;https://evil.example|Acknowledge here&gt;" in (
-        page["text"]
+    assert (
+        "&lt;!channel&gt; Disk &amp; CPU &lt;https://evil.example|Acknowledge here&gt;"
+        in (page["text"])
     )
 
 

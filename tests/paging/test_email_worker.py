@@ -22,7 +22,8 @@ DESCRIPTION = "Instance db-1 has been down for over 5m.\nJob: http_checks\r\nRun
 
 
 def test_an_alert_with_a_multiline_description_is_paged_by_email_and_arrives(
-    cast, paging_settings  # noqa: F811
+    cast,
+    paging_settings,  # noqa: F811
 ):
     purge()
     with MailServer() as server:

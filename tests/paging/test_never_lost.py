@@ -312,9 +312,7 @@ def test_with_no_admin_to_page_the_timeline_says_nobody_was_paged(
     assert "nobody was paged" in panel(cast, incident)
 
 
-def test_a_failed_fallback_says_so_and_starts_no_further_fallback(
-    cast, checkout, committed, smtp
-):
+def test_a_failed_fallback_says_so_and_starts_no_further_fallback(cast, checkout, committed, smtp):
     make_policy(cast.team, (5, [{"user": cast.responder.pk}]), service=checkout)
     type(cast.admin).objects.filter(pk=cast.admin.pk).update(email="refused-admin@example.com")
     incident, escalation = start(cast, checkout)
@@ -331,7 +329,7 @@ def test_a_failed_fallback_says_so_and_starts_no_further_fallback(
 def test_the_webhook_page_is_unchanged_for_a_plain_title(cast, checkout, committed, receiver):
     make_policy(cast.team, (5, [{"user": cast.responder.pk}]), service=checkout)
     webhook_for(cast.responder, f"{receiver.url}/responder")
-    incident, escalation = start(cast, checkout, title="Checkout errors & <slow>")
+    _incident, escalation = start(cast, checkout, title="Checkout errors & <slow>")
     run_due(escalation, T0)
     [page] = pages(receiver.requests)
     assert page["incident"]["title"] == "Checkout errors & <slow>"  # JSON needs no escaping
