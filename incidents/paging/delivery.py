@@ -43,6 +43,7 @@ from .models import (
 log = logging.getLogger(__name__)
 N = NotificationStatus
 STOPPED = {EscalationStatus.ACKNOWLEDGED, EscalationStatus.STOPPED}
+FALLBACK_HOW = "email (fallback to the team's admins)"
 
 
 def sendable(now: datetime) -> Q:
@@ -123,7 +124,7 @@ def give_up(lead: Notification) -> None:
     rows = Notification.objects.filter(Q(pk=lead.pk) | Q(bundled_into=lead), status=N.SENDING)
     rows.update(status=N.FAILED, detail=detail)
     incident = Incident.objects.get(pk=lead.incident_id)
-    how = "email (fallback)" if lead.fallback else lead.get_kind_display().lower()
+    how = FALLBACK_HOW if lead.fallback else lead.get_kind_display().lower()
     lifecycle.record(
         incident, None, "page",
         f"Page to {lead.user.name} by {how} failed (step {lead.step}): {detail}",
@@ -200,7 +201,7 @@ def record(rows, method, incident, result, now: datetime) -> datetime | None:
     ids = [row.pk for row in rows]
     how = method.get_kind_display().lower() if method else lead.kind
     if lead.fallback:
-        how = "email (fallback to the team's admins)"
+        how = FALLBACK_HOW
     who = lead.user.name
     # The reason may quote what a receiver or the mail server said: stored text only.
     detail = mailing.plain(result.detail, 300) or result.outcome

@@ -33,7 +33,7 @@ class Page:
     url: str
     ack_url: str
     bundled: int = 1  # how many identical pages this one message stands for
-    # Why this person gets the page when it is a fallback ("step 1 reached nobody ...").
+    # Why this person gets the page when it is a fallback (always by email, fallback.py).
     fallback: str = ""
 
 
@@ -69,7 +69,6 @@ def webhook_payload(page: Page) -> dict[str, Any]:
             "service": mailing.one_line(page.service, 100) if page.service else None,
         },
         "ack_url": page.ack_url,
-        **({"fallback": page.fallback} if page.fallback else {}),
     }
 
 
@@ -83,8 +82,6 @@ def headline(page: Page) -> str:
 def slack_payload(page: Page) -> dict[str, Any]:
     text = slack_escape(f"Page: {headline(page)}")
     section = f"*{text}*"
-    if page.fallback:
-        section += "\n" + slack_escape(mailing.one_line(page.fallback, 500))
     value = f"{page.ref}:"  # chat's button value: the incident, and no channel of ours
     return {
         "text": text,

@@ -74,9 +74,9 @@ def start_escalation(escalation: Escalation | None) -> None:
 @shared_task(name="paging.audit", ignore_result=True)
 def audit() -> None:
     """Beat, every minute: start escalations whose hook never ran, run escalations whose
-        step is overdue, and send notifications that are due or stuck in `sending` — covering
-        a web process that died between its commit and its hook, a lost message, a worker
-        killed mid-task, and Redis down when the work should have been queued. A page stuck in
+    step is overdue, and send notifications that are due or stuck in `sending` — covering
+    a web process that died between its commit and its hook, a lost message, a worker
+    killed mid-task, and Redis down when the work should have been queued. A page stuck in
     `sending` with no tries left is marked failed (a sender that crashes every time is not
     sent into the same crash for ever)."""
     now = timezone.now()

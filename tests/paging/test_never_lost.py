@@ -333,7 +333,6 @@ def test_the_webhook_page_is_unchanged_for_a_plain_title(cast, checkout, committ
     run_due(escalation, T0)
     [page] = pages(receiver.requests)
     assert page["incident"]["title"] == "Checkout errors & <slow>"  # JSON needs no escaping
-    assert "fallback" not in page
 
 
 def test_a_mail_server_that_is_down_is_retried_a_bounded_number_of_times_then_failed(
