@@ -22,11 +22,18 @@ log = logging.getLogger(__name__)
 SUBJECT_LIMIT = 200  # characters; mail clients show far fewer anyway
 BODY_LIMIT = 20_000
 _SPACES = re.compile(r"\s+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _valid_unicode(text: str) -> str:
     """Lone surrogates (which no encoding accepts) become U+FFFD."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _breaks(c: str) -> bool:
+    """A line break, a control or invisible format character (a bidi override could make a
+    subject read backwards), or any space: each becomes one plain space. Emoji joiners stay."""
+    return unicodedata.category(c)[0] in "CZ" and c not in "\u200c\u200d"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -37,7 +44,7 @@ def one_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
     """Text for a header or a headline: one line (every line break and control or format
     character becomes a space), valid Unicode, at most `limit` characters."""
     text = _valid_unicode(str(text)[: limit * 4])
-    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    text = "".join(" " if _breaks(c) else c for c in text)
     return shorten(_SPACES.sub(" ", text).strip(), limit)
 
 
