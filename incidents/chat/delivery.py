@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from incidents import outbound
+from incidents import mailing, outbound
 from incidents.models import EventKind, Incident, TimelineEvent
 
 from . import blocks
@@ -243,14 +242,12 @@ def disable(channel: ChatChannel, reason: str, now: datetime) -> None:
         memberships__team_id=channel.team_id, memberships__role=Role.ADMIN, is_active=True
     ).values_list("email", flat=True)
     page = settings.SITE_URL + reverse("chat:channel", args=[channel.pk])
-    send_mail(
+    mailing.send(  # never raises: the page says it too, whatever the mail server does
         f"Keel stopped posting to {channel.name}",
         f"The chat workspace refused Keel's message to {channel.name} ({channel.team}) for "
         f"good: {reason}.\n\nNothing is posted there until a team admin fixes the webhook "
         f"URL (or the channel in the workspace) and saves the channel again:\n{page}\n",
-        None,
         list(admins),
-        fail_silently=True,  # the page says it too; a mail server's trouble must not stop us
     )
 
 

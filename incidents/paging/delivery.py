@@ -9,6 +9,12 @@ locked, or not due, or already past `sending`, does nothing.
 
 Identical pending pages for one person and incident on one method are bundled: the claim
 takes them all and one message stands for them.
+
+Never stuck, never silent: a page that cannot be built or sent fails with its reason (on the
+row, in the timeline, in the room's panel); a row still `sending` past its deadline after
+PAGING_MAX_ATTEMPTS tries (its sender crashed every time) is marked failed rather than sent
+into the same crash again; and when every page of a step has failed, fallback.py pages the
+team's admins.
 """
 
 from __future__ import annotations
@@ -21,20 +27,56 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from incidents import lifecycle
+from incidents import lifecycle, mailing
 from incidents.models import Incident
 
-from . import ack, engine, senders
-from .models import ContactMethod, EscalationStatus, Notification, NotificationStatus
+from . import ack, engine, fallback, senders
+from .models import (
+    ContactKind,
+    ContactMethod,
+    EscalationStatus,
+    Notification,
+    NotificationStatus,
+)
 
 log = logging.getLogger(__name__)
 N = NotificationStatus
 STOPPED = {EscalationStatus.ACKNOWLEDGED, EscalationStatus.STOPPED}
+FALLBACK_HOW = "email (fallback to the team's admins)"
 
 
 def sendable(now: datetime) -> Q:
-    """Pending and due, or stuck in `sending` past its deadline (its sender died)."""
-    return Q(status=N.PENDING, due_at__lte=now) | Q(status=N.SENDING, deadline__lt=now)
+    """Pending and due, or stuck in `sending` past its deadline (its sender died) with tries
+    left (without any, `give_up_stuck` marks it failed)."""
+    return Q(status=N.PENDING, due_at__lte=now) | Q(
+        status=N.SENDING, deadline__lt=now, attempts__lt=settings.PAGING_MAX_ATTEMPTS
+    )
+
+
+def give_up_stuck(now: datetime) -> int:
+    """Mark failed, and say so, every row stuck in `sending` past its deadline that has had
+    all its tries: its sender never finished (it crashed or hung every time), and sending
+    it again would only crash again. Returns how many."""
+    stuck = Notification.objects.filter(
+        status=N.SENDING, deadline__lt=now, attempts__gte=settings.PAGING_MAX_ATTEMPTS,
+        bundled_into__isnull=True,
+    ).values_list("pk", flat=True)  # fmt: skip
+    failed = 0
+    for pk in list(stuck):
+        with transaction.atomic():
+            lead = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=pk, status=N.SENDING, deadline__lt=now)
+                .select_related("user")
+                .first()
+            )
+            if lead is None:
+                continue
+            give_up(lead)
+        failed += 1
+        if not lead.fallback:
+            fallback.after_failure(lead.escalation_id, lead.loop, lead.step, now)
+    return failed
 
 
 def claim(notification_id: int, now: datetime) -> list[Notification]:
@@ -72,6 +114,43 @@ def claim(notification_id: int, now: datetime) -> list[Notification]:
         return [lead, *siblings]
 
 
+def give_up(lead: Notification) -> None:
+    """Fail the row and the pages bundled into it, and say so (holding the row's lock)."""
+    detail = (
+        f"Gave up after {lead.attempts} attempts: the sender never finished "
+        "(it crashed or timed out each time)."
+    )
+    rows = Notification.objects.filter(Q(pk=lead.pk) | Q(bundled_into=lead), status=N.SENDING)
+    rows.update(status=N.FAILED, detail=detail)
+    incident = Incident.objects.get(pk=lead.incident_id)
+    how = FALLBACK_HOW if lead.fallback else lead.get_kind_display().lower()
+    lifecycle.record(
+        incident, None, "page",
+        f"Page to {lead.user.name} by {how} failed (step {lead.step}): {detail}",
+        {"action": "failed", "step": lead.step, "loop": lead.loop, "user": lead.user.email,
+         "user_name": lead.user.name, "method": lead.kind,
+         "delivery_id": str(lead.delivery_id), "gave_up": True},
+    )  # fmt: skip
+
+
+def fallback_note(lead: Notification, incident: Incident) -> str:
+    """Why an admin gets a fallback page: the step's "reached nobody" event says."""
+    if not lead.fallback:
+        return ""
+    said = (
+        incident.events.filter(
+            kind="page", data__action="unreachable", data__nobody=True,
+            data__escalation=lead.escalation_id, data__loop=lead.loop, data__step=lead.step,
+        )
+        .values_list("body", flat=True)
+        .first()
+    )  # fmt: skip
+    return (
+        f"Nobody was reached for {incident.ref}, so you are paged as an admin of its team. "
+        f"{said or ''}"
+    ).strip()
+
+
 def page_of(lead: Notification, incident: Incident, bundled: int) -> senders.Page:
     service = incident.services.order_by("name").first()
     return senders.Page(
@@ -85,6 +164,7 @@ def page_of(lead: Notification, incident: Incident, bundled: int) -> senders.Pag
         url=settings.SITE_URL + incident.get_absolute_url(),
         ack_url=ack.url_for(lead.delivery_id),
         bundled=bundled,
+        fallback=fallback_note(lead, incident),
     )
 
 
@@ -96,19 +176,35 @@ def send(notification_id: int, now: datetime) -> datetime | None:
     lead = rows[0]
     incident = Incident.objects.get(pk=lead.incident_id)
     method = ContactMethod.objects.filter(pk=lead.contact_method_id).first()
-    if method is None:
-        result = senders.outbound.Result("failed", "The contact method was removed.")
-    else:
-        page = page_of(lead, incident, len(rows))
-        result = senders.deliver(method.kind, method.address, method.secret, page)
+    try:
+        result = _deliver(lead, method, incident, len(rows))
+    except Exception as exc:  # whatever it was, it is recorded, never left `sending`
+        log.exception("page %s could not be sent", lead.delivery_id)
+        reason = mailing.one_line(f"{type(exc).__name__}: {exc}", 200)
+        result = senders.outbound.Result("failed", f"The page could not be sent ({reason}).")
     return record(rows, method, incident, result, now)
+
+
+def _deliver(lead: Notification, method, incident: Incident, bundled: int):
+    if lead.fallback:  # to a team admin's account address
+        page = page_of(lead, incident, bundled)
+        return senders.deliver(ContactKind.EMAIL, lead.user.email, "", page)
+    if method is None:
+        return senders.outbound.Result("failed", "The contact method was removed.")
+    page = page_of(lead, incident, bundled)
+    return senders.deliver(method.kind, method.address, method.secret, page)
 
 
 def record(rows, method, incident, result, now: datetime) -> datetime | None:
     lead = rows[0]
     ids = [row.pk for row in rows]
     how = method.get_kind_display().lower() if method else lead.kind
+    if lead.fallback:
+        how = FALLBACK_HOW
     who = lead.user.name
+    # The reason may quote what a receiver or the mail server said: stored text only.
+    detail = mailing.plain(result.detail, 300) or result.outcome
+    result = senders.outbound.Result(result.outcome, detail, result.status_code, result.retry_after)
     data = {
         "action": result.outcome, "step": lead.step, "loop": lead.loop, "user": lead.user.email,
         "user_name": who, "method": lead.kind, "delivery_id": str(lead.delivery_id),
@@ -139,7 +235,17 @@ def record(rows, method, incident, result, now: datetime) -> datetime | None:
                 f"Page to {who} by {how} failed (step {lead.step}): {result.detail}",
                 data,
             )  # fmt: skip
+    if not result.delivered and again is None and not lead.fallback:
+        fallback.after_failure(lead.escalation_id, lead.loop, lead.step, now)
     return again
+
+
+def fallbacks_for(notification_id: int) -> list[int]:
+    """The fallback pages waiting after this notification's step reached nobody."""
+    row = Notification.objects.filter(pk=notification_id, status=N.FAILED).first()
+    if row is None or row.fallback:
+        return []
+    return fallback.fallbacks_to_send(row.escalation_id, row.loop, row.step)
 
 
 def send_test(method_id: int, now: datetime) -> senders.outbound.Result:

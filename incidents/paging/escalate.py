@@ -20,11 +20,10 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Membership, Role, User
-from incidents import lifecycle
 from incidents.models import EventKind, Incident, Severity, Status, TimelineEvent
 from incidents.oncall.services import on_call
 
-from . import engine
+from . import engine, fallback
 from .models import (
     ContactMethod,
     Escalation,
@@ -204,6 +203,9 @@ def run_step(escalation_id: int, token: str, now: datetime) -> StepRun:
                 else "Its escalation policy was deleted."
             )
             escalation.save()
+            if not steps:  # nobody is paged any more: a page that reaches no one is an alert
+                admins = fallback.policy_gone(escalation, current.loop, current.step, now)
+                return StepRun(admins, None)
             return NOTHING
         created = _page_step(escalation, position, steps, now)
         following = engine.after(position, [d for d, _ in steps], repeat, minute(), now)
@@ -226,6 +228,7 @@ def _page_step(
 ) -> list[int]:
     targets = steps[position.step][1]
     people = engine.people_for(targets, now, on_call_ids, responders_of)
+    people, gone = fallback.pageable(escalation, people)
     planned = [
         p for user in people for p in engine.messages_for(user, methods_of(user), now, minute())
     ]
@@ -243,17 +246,11 @@ def _page_step(
     )  # fmt: skip
     names = {u.pk: u for u in User.objects.filter(pk__in=people)}
     unreachable = [names[p] for p in people if not any(q.user == p for q in planned)]
-    if not people or unreachable:
-        body = (
-            f"Step {number}: nobody to page (no one on call)."
-            if not people
-            else f"Step {number}: {', '.join(u.name for u in unreachable)} has no contact method."
-        )
-        lifecycle.record(
-            escalation.incident, None, "page", body,
-            {"action": "unreachable", "step": number, "loop": position.loop,
-             "people": [u.email for u in unreachable]},
-        )  # fmt: skip
+    if not planned:
+        why = fallback.why_nobody(unreachable, gone)
+        fallback.reached_nobody(escalation, position.loop, number, why, now)
+    elif unreachable or gone:
+        fallback.say_unreachable(escalation, position.loop, number, unreachable, gone)
     # bulk_create with ignore_conflicts gives no ids: read back this step's rows.
     del rows
     return list(

@@ -196,6 +196,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # The ack link in this message was used (single use).
     ack_used_at = models.DateTimeField(null=True, blank=True)
+    # A page to a team admin's account email because the step reached nobody (fallback.py);
+    # it has no contact method, and its own failure starts no further fallback.
+    fallback = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -204,7 +207,12 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["escalation", "loop", "step", "user", "contact_method", "after_minutes"],
                 name="one_notification_per_step_person_rule",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["escalation", "loop", "step", "user"],
+                condition=models.Q(fallback=True),
+                name="one_fallback_per_step_person",
+            ),
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="notification_due")]
 

@@ -1,20 +1,18 @@
 """One page to one contact method. Each destination's message is built by a pure function
 (`webhook_payload`, `slack_payload`, `email_message`) that tests read; `deliver` carries it
 (webhooks and Slack through incidents/outbound.py, email through Django's email backend)
-and answers with an outbound.Result."""
+and answers with an outbound.Result. Whatever an alert put in the title (line breaks,
+control characters, lone surrogates, 100 KB), each builder makes a valid message of bounded
+size, and `deliver` never raises: a failure is a Result that says why."""
 
 from __future__ import annotations
 
 import json
 import logging
-import smtplib
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
-
-from incidents import outbound
+from incidents import mailing, outbound
 
 from .models import ContactKind
 
@@ -35,6 +33,25 @@ class Page:
     url: str
     ack_url: str
     bundled: int = 1  # how many identical pages this one message stands for
+    # Why this person gets the page when it is a fallback (always by email, fallback.py).
+    fallback: str = ""
+
+
+TITLE_LIMIT = 1000  # characters of the title in a webhook or a mail body
+HEADLINE_LIMIT = 200
+# The interactivity endpoint (incidents/chat/actions.py) answers clicks by action_id: a page's
+# buttons carry ids it knows (the values of incidents/chat/blocks.py OPEN_ROOM and
+# ACKNOWLEDGE; paging may not import chat, tests check they agree). Both are link buttons:
+# Open the room needs nothing; Acknowledge also acknowledges as the clicker once they have
+# linked their Slack account, and otherwise the ack page it opens does it.
+SLACK_OPEN_ROOM = "keel_open_room"
+SLACK_ACKNOWLEDGE = "keel_acknowledge"
+SLACK_SECTION_LIMIT = 2900  # Slack refuses a section text over 3,000 characters
+
+
+def slack_escape(text: str) -> str:
+    """Slack's mrkdwn escaping: only &, < and > are special."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def webhook_payload(page: Page) -> dict[str, Any]:
@@ -45,34 +62,40 @@ def webhook_payload(page: Page) -> dict[str, Any]:
         "step": page.step,
         "incident": {
             "ref": page.ref,
-            "title": page.title,
+            "title": mailing.plain(page.title, TITLE_LIMIT),
             "severity": page.severity,
             "status": page.status,
             "url": page.url,
-            "service": page.service,
+            "service": mailing.one_line(page.service, 100) if page.service else None,
         },
         "ack_url": page.ack_url,
     }
 
 
 def headline(page: Page) -> str:
-    service = f" on {page.service}" if page.service else ""
-    return f"[{page.severity}] {page.ref} {page.title}{service}"
+    """One line, bounded: `[SEV2] INC-7 <title> on <service>`."""
+    service = f" on {mailing.one_line(page.service, 100)}" if page.service else ""
+    title = mailing.one_line(page.title, HEADLINE_LIMIT)
+    return mailing.one_line(f"[{page.severity}] {page.ref} {title}{service}", 2 * HEADLINE_LIMIT)
 
 
 def slack_payload(page: Page) -> dict[str, Any]:
-    text = f"Page: {headline(page)}"
+    text = slack_escape(f"Page: {headline(page)}")
+    section = f"*{text}*"
+    value = f"{page.ref}:"  # chat's button value: the incident, and no channel of ours
     return {
         "text": text,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
+            {"type": "section",
+             "text": {"type": "mrkdwn", "text": mailing.shorten(section, SLACK_SECTION_LIMIT)}},
             {
                 "type": "actions",
                 "elements": [
                     {"type": "button", "text": {"type": "plain_text", "text": "Open the room"},
-                     "url": page.url},
+                     "action_id": SLACK_OPEN_ROOM, "value": value, "url": page.url},
                     {"type": "button", "text": {"type": "plain_text", "text": "Acknowledge"},
-                     "url": page.ack_url, "style": "primary"},
+                     "action_id": SLACK_ACKNOWLEDGE, "value": value, "url": page.ack_url,
+                     "style": "primary"},
                 ],
             },
         ],
@@ -80,12 +103,15 @@ def slack_payload(page: Page) -> dict[str, Any]:
 
 
 def email_message(page: Page) -> tuple[str, str]:
-    """(subject, body)."""
-    subject = f"Page: {headline(page)}"
+    """(subject, body): the subject one line of bounded length, the body valid text."""
+    subject = mailing.one_line(f"Page: {headline(page)}")
+    title = mailing.plain(page.title, TITLE_LIMIT)
+    why = f"{mailing.plain(page.fallback, 1000)}\n\n" if page.fallback else ""
     body = (
-        f"You are being paged for {page.ref}: {page.title}\n\n"
+        f"{why}You are being paged for {page.ref}: {title}\n\n"
         f"Severity: {page.severity}\nStatus: {page.status}\n"
-        f"Service: {page.service or '-'}\nEscalation step: {page.step}\n\n"
+        f"Service: {mailing.one_line(page.service or '-', 100)}\n"
+        f"Escalation step: {page.step}\n\n"
         f"Acknowledge (stops the escalation): {page.ack_url}\n"
         f"Incident room: {page.url}\n"
     )
@@ -93,6 +119,17 @@ def email_message(page: Page) -> tuple[str, str]:
 
 
 def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
+    """Send the page; never raises (a page that cannot even be built is a failure that
+    says why, recorded on its notification like any other)."""
+    try:
+        return _deliver(kind, address, secret, page)
+    except Exception as exc:
+        log.exception("page %s by %s could not be sent", page.delivery_id, kind)
+        reason = mailing.one_line(f"{type(exc).__name__}: {exc}", 200)
+        return outbound.Result("failed", f"The page could not be built or sent ({reason}).")
+
+
+def _deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
     if kind == ContactKind.WEBHOOK:
         body = json.dumps(webhook_payload(page), separators=(",", ":")).encode()
         return outbound.post_json(
@@ -102,10 +139,7 @@ def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result
     if kind == ContactKind.SLACK:
         return outbound.post_json(address, slack_payload(page))
     subject, body = email_message(page)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-    except smtplib.SMTPRecipientsRefused as exc:
-        return outbound.Result("failed", f"The mail server refused {address} ({exc}).")
-    except (smtplib.SMTPException, OSError) as exc:
-        return outbound.Result("retry", f"Could not hand the mail over ({exc}); will try again.")
-    return outbound.Result("delivered", "Handed to the mail server.")
+    sent = mailing.send(subject, body, [address])
+    if sent.outcome == "retry":
+        return outbound.Result("retry", f"{sent.detail} Will try again.")
+    return outbound.Result(sent.outcome, sent.detail)  # type: ignore[arg-type]

@@ -61,6 +61,9 @@ def send_notification(notification_id: int) -> None:
     again = delivery.send(notification_id, timezone.now())
     if again is not None:
         queue(send_notification, notification_id, eta=again)
+    # The step reached nobody (every page failed): its fallback pages to the team's admins.
+    for pk in delivery.fallbacks_for(notification_id):
+        queue_send(pk)
 
 
 def start_escalation(escalation: Escalation | None) -> None:
@@ -73,7 +76,9 @@ def audit() -> None:
     """Beat, every minute: start escalations whose hook never ran, run escalations whose
     step is overdue, and send notifications that are due or stuck in `sending` — covering
     a web process that died between its commit and its hook, a lost message, a worker
-    killed mid-task, and Redis down when the work should have been queued."""
+    killed mid-task, and Redis down when the work should have been queued. A page stuck in
+    `sending` with no tries left is marked failed (a sender that crashes every time is not
+    sent into the same crash for ever)."""
     now = timezone.now()
     grace = timedelta(seconds=settings.PAGING_AUDIT_GRACE_SECONDS)
     lookback = timedelta(minutes=settings.PAGING_AUDIT_LOOKBACK_MINUTES)
@@ -85,6 +90,9 @@ def audit() -> None:
     ).values_list("pk", "token")
     for pk, token in overdue:
         queue(run_escalation, pk, str(token))
+    # Stuck with no tries left: failed, said so, and the admins paged when nobody was reached
+    # (their fallback pages, due at once, are among the ones sent just below).
+    delivery.give_up_stuck(now - grace)
     stuck = Notification.objects.filter(delivery.sendable(now - grace)).values_list("pk", flat=True)
     for pk in stuck:
         queue(send_notification, pk)

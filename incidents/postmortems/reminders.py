@@ -8,11 +8,10 @@ import logging
 from datetime import date
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import F
 from django.urls import reverse
 
-from incidents import lifecycle
+from incidents import lifecycle, mailing
 from incidents.models import EventKind
 
 from .models import ActionItem, ActionStatus
@@ -27,11 +26,12 @@ def due_items(today: date):
 
 
 def message(item: ActionItem, today: date) -> tuple[str, str]:
-    """(subject, body) of a reminder: a pure function tests can read."""
+    """(subject, body) of a reminder: a pure function tests can read. The subject is one
+    line of bounded length whatever the title holds (a line break once stopped the mail)."""
     incident = item.postmortem.incident
     when = "today" if item.due_date == today else f"since {item.due_date.isoformat()}"
     url = settings.SITE_URL + reverse("postmortems:page", args=[incident.ref])
-    subject = f"[Keel] Action item due {when}: {item.title}"
+    subject = mailing.one_line(f"[Keel] Action item due {when}: {item.title}")
     body = (
         f'Hello {item.owner.name},\n\nThe action item "{item.title}" from the postmortem of '
         f"{incident.ref} ({incident.title}) is due {when}.\n\n{url}\n\nMark it done, or change "
@@ -51,9 +51,16 @@ def remind(today: date) -> int:
         if not claimed:
             continue
         subject, body = message(item, today)
-        send_mail(subject, body, None, [item.owner.email])
-        lifecycle.record(item.postmortem.incident, None, EventKind.REMINDER,
-                         f"Reminded {item.owner.name}: action item \"{item.title}\" is due.",
-                         {"action_item": item.pk})  # fmt: skip
-        sent += 1
+        mail = mailing.send(subject, body, [item.owner.email])
+        title = mailing.one_line(item.title, 200)
+        said = (
+            f'Reminded {item.owner.name}: action item "{title}" is due.'
+            if mail.outcome == "delivered"
+            else f'Could not remind {item.owner.name} that action item "{title}" is due: '
+            f"{mail.detail}"
+        )
+        delivered = mail.outcome == "delivered"
+        data = {"action_item": item.pk, "delivered": delivered}
+        lifecycle.record(item.postmortem.incident, None, EventKind.REMINDER, said, data)
+        sent += delivered
     return sent

@@ -163,8 +163,10 @@ def test_a_permanent_failure_marks_the_method_and_the_timeline_says_so(
     run_due(escalation, T0)
     method.refresh_from_db()
     assert method.failed_at is not None and "404" in method.failure
-    event = incident.events.filter(kind="page").last()
-    assert event.body.startswith("Page to Responder by webhook failed (step 1)")
+    failed, nobody = [e.body for e in incident.events.filter(kind="page").order_by("seq")][-2:]
+    assert failed.startswith("Page to Responder by webhook failed (step 1)")
+    # Every page of the step failed: the step reached nobody, and the team's admins are paged.
+    assert nobody.startswith("Step 1 reached nobody: every page to its people failed.")
 
 
 def test_a_temporary_failure_is_retried_with_the_same_delivery_id(
