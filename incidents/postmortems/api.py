@@ -140,7 +140,11 @@ def publish(request, ref: str):
         published = workflow.publish(found, request.user, data["anonymise"], data["allow_empty"])
     except workflow.EmptySections as empty:
         return Response(
-            {"detail": empty.message, "allowed": [], "empty_sections": empty.sections},
+            {
+                "detail": f'{empty.message} Send "allow_empty": true to publish anyway.',
+                "allowed": [],
+                "empty_sections": empty.sections,
+            },
             status=status.HTTP_409_CONFLICT,
         )
     return _answer(published)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_TEXT = 100_000  # characters; longer text is refused (413) by the API
+MAX_SUBJECT = 150  # characters before a verb searched for its subject
 FIRST_NAMES: frozenset[str] = frozenset(
     word
     for line in (Path(__file__).with_name("first_names.txt")).read_text("utf-8").splitlines()
@@ -232,9 +233,14 @@ def _mask_quotes(text: str) -> str:
 
 
 def _subject(sentence: str, before: int) -> str:
-    """The words between the start of the clause and position `before`."""
-    start = 0
-    for boundary in CLAUSE_BOUNDARY.finditer(sentence, 0, before):
+    """The words between the start of the clause and position `before`, at most
+    MAX_SUBJECT characters of them (cut at a space): a subject is the few words before its
+    verb, and the bound keeps a long run-on text (no punctuation, many verbs) linear."""
+    start = max(0, before - MAX_SUBJECT)
+    if start:
+        space = sentence.find(" ", start, before)
+        start = before if space < 0 else space + 1
+    for boundary in CLAUSE_BOUNDARY.finditer(sentence, start, before):
         start = boundary.end()
     return sentence[start:before]
 

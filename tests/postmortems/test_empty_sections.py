@@ -58,6 +58,7 @@ def test_publishing_with_empty_sections_is_refused_naming_them_until_allowed(cas
     body = refused.json()
     assert body["empty_sections"] == ["impact", "lucky", "actions"]
     assert "Customer impact, Where we got lucky, Action items" in body["detail"]
+    assert "allow_empty" in body["detail"]
     assert postmortem_of(incident).status == "in_review"
 
     published = client.post(base(incident) + "publish/", {"allow_empty": True}, format="json")
