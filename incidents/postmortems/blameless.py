@@ -101,7 +101,7 @@ RULES: list[Rule] = [
         r"\b(?:just|simply) had to\b|\brushed\b|"
         r"\b(?:poor|bad|wrong|questionable|terrible|reckless)\s+(?:call|decision|judge?ment)s?\b|"
         r"\black\s+of\s+(?:attention|care|diligence|rigou?r|ownership|judge?ment|discipline|"
-        r"professionalism|accountability)\b|\battention\s+to\s+detail\b|"
+        r"professionalism|accountability)\b|"
         r"\bmore\s+(?:diligen(?:t|ce)|attentive)\b",
         BLAME,
         "Ask what made the action reasonable at the time, and write that down instead.",
@@ -153,7 +153,7 @@ RULES: list[Rule] = [
         r"\b(?:clearly|obviously)\b|\bshould have been obvious\b|\bshould have known\b|"
         r"\bshould've known\b|\bknown better\b|"
         # "it was obvious" (but "it was not obvious" describes the conditions: fine)
-        r"\b(?:was|were|is|seemed)\s+(?:so\s+|pretty\s+|quite\s+)?obvious\b",
+        r"\b(?:was|were|seemed)\s+(?:so\s+|pretty\s+|quite\s+)?obvious\b",
         HINDSIGHT,
         "What is obvious now was not obvious then; describe what the person could see.",
     ),
@@ -195,8 +195,9 @@ CLAUSE_BOUNDARY = re.compile(
 PERSON_WORDS = (
     r"i|we|he|she|they|someone|somebody|anyone|everybody|everyone|engineers?|developers?|devs?|"
     r"operators?|on-?call|on\s+call|reviewers?|responders?|dbas?|sres?|interns?|commander|"
-    r"lead|leads|new\s+hire|contractors?|person|people|teams?|staff|employees?|humans?|admins?|"
-    r"administrators?|sysadmins?|analysts?|architects?|technicians?|testers?|maintainers?|"
+    # ("lead to", "leads to" are verbs: "a full disk can lead to missed pages")
+    r"leads?(?!\s+to\b)|new\s+hire|contractors?|person|people|teams?|staff|employees?|"
+    r"humans?|admins?|administrators?|sysadmins?|analysts?|architects?|technicians?|testers?|maintainers?|"
     r"approvers?|owner|author|"
     # A bare "manager" is as often software (the package, secrets or certificate manager).
     r"(?:release|account|engineering|product|project|program|delivery|change|shift|duty|"

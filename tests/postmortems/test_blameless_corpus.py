@@ -117,7 +117,7 @@ def test_a_person_named_by_email_is_a_person():
     assert finding.text.startswith("tom.becker@example.com")
 
 
-def test_only_the_incidents_people_and_words_for_people_are_subjects():
+def test_the_incidents_people_common_first_names_and_words_for_people_are_subjects():
     assert check("Hermes ignored the alert.", []) == []
     assert check("Hermes ignored the alert.", ["Hermes"]) != []
     assert check("The reviewer ignored the alert.", []) != []
