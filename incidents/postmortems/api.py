@@ -52,7 +52,10 @@ def postmortem_of(request, ref: str, *, edit: bool = False) -> Postmortem:
 
 def _answer(postmortem: Postmortem, code: int = status.HTTP_200_OK) -> Response:
     postmortem = Postmortem.objects.select_related("incident").get(pk=postmortem.pk)
-    context = {"findings": workflow.findings(postmortem)}
+    context = {
+        "findings": workflow.findings(postmortem),
+        "empty_sections": workflow.empty_sections(postmortem),
+    }
     return Response(s.PostmortemSerializer(postmortem, context=context).data, status=code)
 
 
@@ -124,15 +127,27 @@ def approve(request, ref: str):
 
 @extend_schema(
     request=s.PublishSerializer,
-    responses={200: s.PostmortemSerializer, **WRITE_ERRORS},
+    responses={200: s.PostmortemSerializer, **ERRORS, 409: s.PublishConflictSerializer},
     description="Publish: needs an approval of the current version and, with open findings, "
-    "a reviewer's acknowledgement. Then read-only.",
+    "a reviewer's acknowledgement. With sections left empty the answer is 409 naming them "
+    "in `empty_sections`, unless `allow_empty` is true. Then read-only.",
 )
 @api_view(["POST"])
 def publish(request, ref: str):
     found = postmortem_of(request, ref, edit=True)
     data = _valid(s.PublishSerializer, request)
-    return _answer(workflow.publish(found, request.user, data["anonymise"]))
+    try:
+        published = workflow.publish(found, request.user, data["anonymise"], data["allow_empty"])
+    except workflow.EmptySections as empty:
+        return Response(
+            {
+                "detail": f'{empty.message} Send "allow_empty": true to publish anyway.',
+                "allowed": [],
+                "empty_sections": empty.sections,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return _answer(published)
 
 
 def _nested(serializer_class, queryset_of, create, description: str):

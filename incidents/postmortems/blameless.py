@@ -8,8 +8,10 @@ Three kinds of rule:
 - phrases that are blameful wherever they appear ("human error", "careless", "X's fault",
   "if only", "could easily have" ...);
 - failure verbs ("failed to", "missed", "broke", "didn't check" ...) that are blameful only
-  when their subject is a person: a name or email from the incident, a pronoun, or a word
-  for a person ("the engineer", "the reviewer"). "The deploy failed to start" is a system
+  when their subject is a person: a name or email from the incident, a common first name
+  written with its capital (first_names.txt: "Kevin should have waited" names a person even
+  when Kevin was not on the incident), a pronoun, or a word for a person ("the engineer",
+  "the administrator", "the release manager"). "The deploy failed to start" is a system
   doing something and is not flagged; "Tom failed to start the deploy" is;
 - hindsight ("should have"): flagged with a person subject or in the passive ("should have
   been caught"), not for a system's expected behaviour ("the alert should have fired at
@@ -25,8 +27,16 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_TEXT = 100_000  # characters; longer text is refused (413) by the API
+MAX_SUBJECT = 150  # characters before a verb searched for its subject
+FIRST_NAMES: frozenset[str] = frozenset(
+    word
+    for line in (Path(__file__).with_name("first_names.txt")).read_text("utf-8").splitlines()
+    if not line.startswith("#")
+    for word in line.split()
+)
 
 
 @dataclass(frozen=True)
@@ -88,14 +98,23 @@ RULES: list[Rule] = [
         r"\b(?:not|n't|wasn't|weren't)\s+paying\s+attention\b|\bpaid attention\b|"
         r"\b(?:more|be|was|were|wasn't|weren't|not)\s+careful(?:\s+enough)?\b|\bmore care\b|"
         r"\bmore experienced\b|\bnot doing (?:their|his|her|my|our) job\b|\bgot it wrong\b|"
-        r"\b(?:just|simply) had to\b|\brushed\b|\bbad decision\b|\bwrong call\b",
+        r"\b(?:just|simply) had to\b|\brushed\b|"
+        r"\b(?:poor|bad|wrong|questionable|terrible|reckless)\s+(?:call|decision|judge?ment)s?\b|"
+        r"\black\s+of\s+(?:attention|care|diligence|rigou?r|ownership|judge?ment|discipline|"
+        r"professionalism|accountability)\b|"
+        r"\bmore\s+(?:diligen(?:t|ce)|attentive)\b",
         BLAME,
         "Ask what made the action reasonable at the time, and write that down instead.",
     ),
     Rule(
         r"(?:\b\w+'s|\b(?:my|our|his|her|their|your))\s+fault\b|\bat fault\b|"
-        r"\b(?:is|are|was|were)\s+to\s+blame\b|\bblame\s+(?:lies|goes|falls)\b|\bwe\s+blame\b|"
-        r"\bblame\s+the\b",
+        r"\b(?:is|are|was|were)\s+to\s+blame\b|\bwe\s+blame\b|\bblame\s+the\b|"
+        # "the blame lies with ...", "blame for the outage rests squarely on ..."
+        r"\bblame\b(?:\s+[\w'-]+){0,6}?\s+(?:lies|lie|goes|falls|rests|sits|belongs)\b|"
+        # "hold the release manager accountable", "should be held responsible"
+        # ("we do not hold anyone accountable" says the opposite)
+        r"(?<!not\s)(?<!n't\s)(?<!never\s)\bh(?:old|olds|olding|eld)\b(?:\s+[\w'-]+){0,5}?\s+"
+        r"(?:accountable|responsible)\b",
         BLAME,
         "Contributing factors, not fault: describe what in the system let this happen.",
     ),
@@ -132,7 +151,9 @@ RULES: list[Rule] = [
     ),
     Rule(
         r"\b(?:clearly|obviously)\b|\bshould have been obvious\b|\bshould have known\b|"
-        r"\bshould've known\b|\bknown better\b",
+        r"\bshould've known\b|\bknown better\b|"
+        # "it was obvious" (but "it was not obvious" describes the conditions: fine)
+        r"\b(?:was|were|seemed)\s+(?:so\s+|pretty\s+|quite\s+)?obvious\b",
         HINDSIGHT,
         "What is obvious now was not obvious then; describe what the person could see.",
     ),
@@ -142,11 +163,24 @@ RULES: list[Rule] = [
 FAILURE_VERBS = (
     r"failed\s+to|forgot(?:\s+to)?|neglected(?:\s+to)?|didn't\s+bother|did\s+not\s+bother|"
     r"missed|ignored|overlooked|broke|caused|misconfigured|skipped|accidentally|incorrectly|"
-    r"wrongly|(?:was|were)\s+too\s+slow|(?:was|were)\s+distracted|(?:was|were)\s+supposed\s+to|"
-    r"(?:didn't|did\s+not|don't|do\s+not)\s+(?:follow\s+the\s+(?:process|runbook|procedure|"
-    r"policy|escalation)|check|test|read|notice|respond|think|verify|understand|wait|"
-    r"escalate|ask|review|look)|without\s+(?:understanding|thinking|checking|reading|testing|"
-    r"asking)|(?:made|pressed|ran|chose|picked|restarted)\s+the\s+wrong|made\s+a\s+mistake"
+    r"wrongly|(?:was|were)\s+(?:too|far\s+too|very)\s+slow|(?:was|were)\s+slow\s+to|"
+    r"took\s+(?:too|far\s+too|way\s+too)\s+long|(?:was|were)\s+distracted|"
+    r"(?:was|were)\s+supposed\s+to|"
+    r"(?:didn't|did\s+not|don't|do\s+not)\s+(?:check|test|read|notice|respond|think|verify|"
+    r"understand|wait|escalate|ask|review|look)|"
+    # Not following a process: "did not follow the change management process"
+    r"(?:didn't|did\s+not|don't|do\s+not|failed\s+to|never|refused\s+to)\s+follow(?:ed)?"
+    r"(?:\s+[\w-]+){0,4}?\s+(?:process|runbook|procedure|policy|escalation|checklist|"
+    r"playbook|steps|guidelines?|protocol|rules)|"
+    r"bypassed|circumvented|disregarded|violated|flouted|"
+    r"against\s+(?:the\s+|our\s+)?(?:[\w-]+\s+)?(?:policy|process|procedure|rules|guidelines)|"
+    r"without\s+(?:understanding|thinking|checking|reading|testing|asking|"
+    r"(?:a\s+|any\s+)?(?:second\s+|peer\s+)?(?:review|reviewer|approval|sign-?off|tests?))|"
+    r"(?:pushed|shipped|deployed|merged|released|committed)\s+(?:a|an|the)\s+"
+    r"(?:bad|broken|faulty|buggy|untested)|"
+    # "ran the script on the wrong host", "picked the wrong cluster"
+    r"(?:made|pressed|ran|chose|picked|restarted|typed|edited|deployed|applied|selected|"
+    r"clicked|deleted|targeted|used)(?:\s+[\w.-]+){0,4}?\s+the\s+wrong|made\s+a\s+mistake"
 )
 HINDSIGHT_MODAL = (
     r"should\s+have|should've|shouldn't\s+have|should\s+not\s+have|should\s+never\s+have|"
@@ -161,8 +195,13 @@ CLAUSE_BOUNDARY = re.compile(
 PERSON_WORDS = (
     r"i|we|he|she|they|someone|somebody|anyone|everybody|everyone|engineers?|developers?|devs?|"
     r"operators?|on-?call|on\s+call|reviewers?|responders?|dbas?|sres?|interns?|commander|"
-    r"lead|new\s+hire|contractors?|person|people|teams?|staff|employees?|humans?|admins?|"
-    r"owner|author"
+    # ("lead to", "leads to" are verbs: "a full disk can lead to missed pages")
+    r"leads?(?!\s+to\b)|new\s+hire|contractors?|person|people|teams?|staff|employees?|"
+    r"humans?|admins?|administrators?|sysadmins?|analysts?|architects?|technicians?|testers?|maintainers?|"
+    r"approvers?|owner|author|"
+    # A bare "manager" is as often software (the package, secrets or certificate manager).
+    r"(?:release|account|engineering|product|project|program|delivery|change|shift|duty|"
+    r"support|it|ops|line)\s+managers?"
 )
 QUOTED = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d|`[^`\n]*`")
 # A sentence ends at . ! ? followed by a space or the end ("tom.becker@example.com" and
@@ -183,7 +222,9 @@ def _people_pattern(people: Iterable[str]) -> re.Pattern[str]:
             names.add(re.escape(person.split("@")[0]))
         else:
             names.update(re.escape(part) for part in person.split() if len(part) > 1)
-    alternatives = "|".join([*sorted(names, key=len, reverse=True), PERSON_WORDS])
+    # Common first names count only as written, capitalised: "Mark" is a name, "mark" a verb.
+    given = "(?-i:" + "|".join(sorted(FIRST_NAMES, key=len, reverse=True)) + ")"
+    alternatives = "|".join([*sorted(names, key=len, reverse=True), PERSON_WORDS, given])
     return re.compile(rf"(?<![\w.@-])(?:{alternatives})(?:'s)?(?![\w@-])", re.IGNORECASE)
 
 
@@ -193,9 +234,14 @@ def _mask_quotes(text: str) -> str:
 
 
 def _subject(sentence: str, before: int) -> str:
-    """The words between the start of the clause and position `before`."""
-    start = 0
-    for boundary in CLAUSE_BOUNDARY.finditer(sentence, 0, before):
+    """The words between the start of the clause and position `before`, at most
+    MAX_SUBJECT characters of them (cut at a space): a subject is the few words before its
+    verb, and the bound keeps a long run-on text (no punctuation, many verbs) linear."""
+    start = max(0, before - MAX_SUBJECT)
+    if start:
+        space = sentence.find(" ", start, before)
+        start = before if space < 0 else space + 1
+    for boundary in CLAUSE_BOUNDARY.finditer(sentence, start, before):
         start = boundary.end()
     return sentence[start:before]
 
@@ -253,8 +299,11 @@ def _person_failures(sentence: str, offset: int, people: re.Pattern[str]):
             yield (*span, PERSON_FAILURE, CONDITIONS)
     # The passive, with the person after "by": "caused by Ana's change", "botched by Tom".
     passive = (
-        r"\b(?:caused|introduced|broken|botched|rushed(?:\s+through)?|missed|ignored|"
-        rf"overlooked|deleted|misconfigured)\s+by\s+(?:{people.pattern})"
+        r"\b(?:caused|introduced|broken|botched|rushed(?:\s+through)?|pushed\s+through|missed|"
+        r"ignored|overlooked|deleted|misconfigured|skipped|disregarded|bypassed|neglected)\s+by"
+        # "ignored by the on-call", "pushed through by the release manager"
+        r"\s+(?:the\s+|our\s+|an?\s+|their\s+)?(?:[\w-]+\s+){0,2}?"
+        rf"(?:{people.pattern})"
     )
     for match in _compiled(passive).finditer(sentence):
         yield (offset + match.start(), offset + match.end(), PERSON_FAILURE, CONDITIONS)
@@ -283,7 +332,7 @@ def _person_counterfactuals(sentence: str, offset: int, people: re.Pattern[str])
     who = rf"(?:the\s+|our\s+)?(?:{people.pattern})"
     patterns = (
         rf"\bif\s+(?:only\s+)?{who}\s+had\b",
-        rf"\bhad\s+{who}\s+(?!been\b|not\b)\w+(?:ed|paid|done|read|run|made|taken|known)\b",
+        rf"\bhad\s+{who}\s+(?!been\b|not\b)\w*(?:ed|paid|done|read|run|made|taken|known)\b",
     )
     for pattern in patterns:
         for match in _compiled(pattern).finditer(sentence):

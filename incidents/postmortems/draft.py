@@ -2,8 +2,12 @@
 durations between them, the people and their roles, the alerts and pages, and the timeline
 (the events highlighted in the room plus every status and severity change).
 
-`prefill(incident, templates)` is a pure function of what it is given (rows already loaded),
-so it can be read and tested on its own."""
+Sections hold only what people (or this pre-fill) wrote: the prompts that say what belongs
+in each section are shown as placeholders in the editor and never stored, so an untouched
+section is empty and publishing can say so.
+
+`prefill(incident, events, highlighted)` is a pure function of what it is given (rows
+already loaded), so it can be read and tested on its own."""
 
 from __future__ import annotations
 
@@ -14,18 +18,19 @@ from incidents.models import EventKind, Incident, IncidentRole, TimelineEvent
 
 from .models import Section
 
-DEFAULT_TEXT: dict[str, str] = {
-    Section.SUMMARY: "_What happened, in two or three sentences, for someone who was not there._",
-    Section.IMPACT: "_Who was affected, how, and for how long. Numbers where we have them._",
+PROMPTS: dict[str, str] = {
+    Section.SUMMARY: "What happened, in two or three sentences, for someone who was not there.",
+    Section.IMPACT: "Who was affected, how, and for how long. Numbers where we have them.",
+    Section.TIMELINE: "Key times, people, alerts and the events that mattered, in order.",
     Section.FACTORS: (
-        "_The conditions that made this possible or worse: systems, processes, tools, "
-        "signals. Record each as a contributing factor below; no one person is a cause._"
+        "The conditions that made this possible or worse: systems, processes, tools, "
+        "signals. Record each as a contributing factor; no one person is a cause."
     ),
-    Section.WENT_WELL: "_What helped: tools, habits, people working together._",
-    Section.DIFFICULT: "_What made the response hard: missing signals, unclear runbooks, access._",
-    Section.LUCKY: "_What could have made this worse, and did not, by luck rather than design._",
-    Section.ACTIONS: "_Listed as action items below, each with an owner and a due date._",
-    Section.LESSONS: "_What we understand now that we did not before._",
+    Section.WENT_WELL: "What helped: tools, habits, people working together.",
+    Section.DIFFICULT: "What made the response hard: missing signals, unclear runbooks, access.",
+    Section.LUCKY: "What could have made this worse, and did not, by luck rather than design.",
+    Section.ACTIONS: "Anything to add about the action items, each recorded with an owner.",
+    Section.LESSONS: "What we understand now that we did not before.",
 }
 KEY_TIMES = [
     ("Impact started", "impact_started_at"),
@@ -116,19 +121,19 @@ def signals(events: Iterable[TimelineEvent]) -> str:
     return "\n".join(lines) or "- (no alerts or pages)"
 
 
+def prompts(templates: dict[str, str] | None = None) -> dict[str, str]:
+    """The hint of each section: the admins' prompt (SectionTemplate) where they set one."""
+    custom = {key: text.strip() for key, text in (templates or {}).items() if text.strip()}
+    return {key: custom.get(key, PROMPTS.get(key, "")) for key in Section.values}
+
+
 def prefill(
-    incident: Incident,
-    events: list[TimelineEvent],
-    highlighted: set[int],
-    templates: dict[str, str] | None = None,
+    incident: Incident, events: list[TimelineEvent], highlighted: set[int]
 ) -> dict[str, str]:
-    """Section texts for a new postmortem. `templates`: the admins' starting text per
-    section (SectionTemplate), which replaces the default prompts."""
-    text = {**DEFAULT_TEXT, **(templates or {})}
-    sections = {key: text.get(key, "") for key in Section.values}
-    sections[Section.SUMMARY] = "\n\n".join(
-        part for part in (incident.summary.strip(), text.get(Section.SUMMARY, "")) if part
-    )
+    """Section texts for a new postmortem: the incident's summary and the timeline; every
+    other section starts empty (its prompt is a placeholder, not text)."""
+    sections = dict.fromkeys(Section.values, "")
+    sections[Section.SUMMARY] = incident.summary.strip()
     sections[Section.TIMELINE] = "\n\n".join(
         [
             "### Key times",
@@ -139,7 +144,6 @@ def prefill(
             signals(events),
             "### Timeline",
             timeline(events, highlighted, incident.get_absolute_url()) or "- (no events)",
-            text.get(Section.TIMELINE, ""),
         ]
     ).strip()
     return sections

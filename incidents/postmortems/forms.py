@@ -102,6 +102,8 @@ class PublishForm(forms.Form):
     anonymise = forms.BooleanField(
         required=False, label="Anonymise: replace names and emails with role labels"
     )
+    # Sent by the confirmation the page shows when sections are empty.
+    allow_empty = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class FactorFilterForm(forms.Form):

@@ -1,6 +1,6 @@
 """Postmortems: one per incident, its sections, revisions, reviews, contributing factors,
 action items, comments; the events highlighted in the room; the admin's extra phrases for
-the blameless checker and the sections' starting text.
+the blameless checker and the sections' prompts.
 
 Rows here are written by incidents/postmortems/workflow.py (and the admin, for the phrase
 list and the template)."""
@@ -37,10 +37,15 @@ class PostmortemStatus(models.TextChoices):
 
 
 class SectionTemplate(models.Model):
-    """The starting text of one section in every new postmortem (admins edit it)."""
+    """The prompt of one section (admins edit it): shown as a hint in the empty section,
+    never stored as its text."""
 
     section = models.CharField(max_length=20, choices=Section.choices, unique=True)
-    text = models.TextField(blank=True, max_length=MAX_SECTION, help_text="Markdown.")
+    text = models.TextField(
+        blank=True,
+        max_length=MAX_SECTION,
+        help_text="The hint shown in the empty section (plain text); blank for the default.",
+    )
 
     def __str__(self) -> str:
         return Section(self.section).label

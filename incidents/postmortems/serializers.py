@@ -48,12 +48,16 @@ class PostmortemSerializer(ModelSerializer):
     sections = serializers.SerializerMethodField()
     reviews = ReviewSerializer(many=True, read_only=True)
     findings = serializers.SerializerMethodField()
+    empty_sections = serializers.SerializerMethodField(
+        help_text="Sections nobody wrote: publishing asks to confirm them (`allow_empty`)."
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Postmortem
         fields = ["incident", "status", "version", "sections", "anonymised", "created_at",
-                  "updated_at", "published_at", "reviews", "findings", "url"]  # fmt: skip
+                  "updated_at", "published_at", "reviews", "findings", "empty_sections",
+                  "url"]  # fmt: skip
 
     def get_sections(self, postmortem) -> dict[str, str]:
         return {key: text for key, _label, text in postmortem.section_items()}
@@ -61,6 +65,9 @@ class PostmortemSerializer(ModelSerializer):
     @extend_schema_field(SectionFindingSerializer(many=True))
     def get_findings(self, postmortem) -> list[dict]:
         return self.context.get("findings", [])
+
+    def get_empty_sections(self, postmortem) -> list[str]:
+        return self.context.get("empty_sections", [])
 
     def get_url(self, postmortem) -> str:
         return reverse("postmortems:page", args=[postmortem.incident.ref])
@@ -100,6 +107,25 @@ class ApproveSerializer(serializers.Serializer):
 class PublishSerializer(serializers.Serializer):
     anonymise = serializers.BooleanField(
         default=False, help_text="Replace people's names and emails with role labels."
+    )
+    allow_empty = serializers.BooleanField(
+        default=False,
+        help_text="Publish even with sections left empty. Without it, a postmortem with "
+        "empty sections is refused with 409 naming them in `empty_sections`: ask the person, "
+        "then send it again with `allow_empty: true`.",
+    )
+
+
+class PublishConflictSerializer(serializers.Serializer):
+    """A 409 on publish: no approval of the current version, open findings nobody accepted,
+    or sections left empty (named in `empty_sections`)."""
+
+    detail = serializers.CharField()
+    allowed = serializers.ListField(child=serializers.CharField())
+    empty_sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=Section.choices),
+        required=False,
+        help_text="The empty sections, in order, when that is why.",
     )
 
 

@@ -45,7 +45,10 @@ def _postmortem(incident) -> Postmortem | None:
 
 @login_required
 def postmortem_page(request: HttpRequest, ref: str) -> HttpResponse:
-    incident = get_incident_for(request.user, ref)
+    return _page(request, get_incident_for(request.user, ref))
+
+
+def _page(request: HttpRequest, incident, status: int = 200, **extra) -> HttpResponse:
     postmortem = _postmortem(incident)
     context = {"incident": incident, "postmortem": postmortem,
                "can_edit": can_edit(request.user, incident)}  # fmt: skip
@@ -77,8 +80,11 @@ def postmortem_page(request: HttpRequest, ref: str) -> HttpResponse:
         can_comment=not postmortem.is_published
         and (can_edit(request.user, incident) or request.user.pk in requested),
         action_statuses=ActionStatus.choices,
+        prompts=workflow.section_prompts(),
+        empty_sections=[(key, Section(key).label) for key in workflow.empty_sections(postmortem)],
+        **extra,
     )
-    return render(request, "postmortems/page.html", context)
+    return render(request, "postmortems/page.html", context, status=status)
 
 
 @login_required
@@ -114,7 +120,14 @@ def _approve(request, postmortem):
 def _publish(request, postmortem):
     form = PublishForm(request.POST)
     if form.is_valid():
-        workflow.publish(postmortem, request.user, form.cleaned_data["anonymise"])
+        data = form.cleaned_data
+        try:
+            workflow.publish(postmortem, request.user, data["anonymise"], data["allow_empty"])
+        except workflow.EmptySections as empty:
+            # Not an error: the page asks whether to publish with these sections empty.
+            return _page(request, postmortem.incident, 409, confirm_empty=[
+                (key, Section(key).label) for key in empty.sections
+            ], confirm_anonymise=data["anonymise"])  # fmt: skip
         messages.success(request, "Published.")
     return form
 
@@ -172,6 +185,8 @@ def postmortem_action(request: HttpRequest, ref: str, action: str) -> HttpRespon
         raise Http404(f"{incident.ref} has no postmortem yet.")
     try:
         form = ACTIONS[action](request, postmortem)
+        if isinstance(form, HttpResponse):
+            return form
     except lifecycle.LifecycleError as exc:
         # Refused, as the incident page's actions are: the page again, saying why, with a
         # status that says so too (409 when the state does not allow it, 400 otherwise).
@@ -187,9 +202,7 @@ def postmortem_action(request: HttpRequest, ref: str, action: str) -> HttpRespon
 
 
 def _refused(request: HttpRequest, incident, status: int) -> HttpResponse:
-    response = postmortem_page(request, incident.ref)
-    response.status_code = status
-    return response
+    return _page(request, incident, status)
 
 
 @login_required

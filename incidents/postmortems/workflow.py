@@ -55,6 +55,18 @@ class StaleVersion(Conflict):
         self.postmortem = postmortem
 
 
+class EmptySections(Conflict):
+    """Publishing with sections nobody wrote: refused until the person confirms."""
+
+    def __init__(self, sections: list[str]) -> None:
+        names = ", ".join(Section(key).label for key in sections)
+        super().__init__(
+            f"These sections are empty: {names}. Write them, or confirm that the postmortem "
+            "is to be published with them empty."
+        )
+        self.sections = sections
+
+
 # --- Reading helpers -----------------------------------------------------------------------
 
 
@@ -99,6 +111,25 @@ def findings(postmortem: Postmortem) -> list[dict[str, Any]]:
     return found
 
 
+def section_prompts() -> dict[str, str]:
+    """The hint shown in each empty section (the admins' SectionTemplate, or the default)."""
+    return draft.prompts(dict(SectionTemplate.objects.values_list("section", "text")))
+
+
+def empty_sections(postmortem: Postmortem) -> list[str]:
+    """The sections nobody wrote, in order. Contributing factors and action items count as
+    written when they are recorded as records, even with no prose around them."""
+    records = {
+        Section.FACTORS: postmortem.factors.exists(),
+        Section.ACTIONS: postmortem.action_items.exists(),
+    }
+    return [
+        key
+        for key, _label, text in postmortem.section_items()
+        if not text.strip() and not records.get(key, False)
+    ]
+
+
 def check_text(text: str, incident: Incident | None) -> list[blameless.Finding]:
     people = people_words(incident) if incident is not None else []
     return blameless.check(text, people, extra_rules())
@@ -119,8 +150,7 @@ def open_postmortem(incident: Incident, actor: User | None) -> tuple[Postmortem,
     highlighted = set(
         EventHighlight.objects.filter(event__incident=incident).values_list("event_id", flat=True)
     )
-    templates = dict(SectionTemplate.objects.values_list("section", "text"))
-    sections = draft.prefill(incident, events, highlighted, templates)
+    sections = draft.prefill(incident, events, highlighted)
     with transaction.atomic():
         postmortem, created = Postmortem.objects.get_or_create(
             incident=incident,
@@ -247,7 +277,11 @@ def approve(postmortem: Postmortem, actor: User, findings_acknowledged: bool = F
     return review
 
 
-def publish(postmortem: Postmortem, actor: User, anonymise: bool = False) -> Postmortem:
+def publish(
+    postmortem: Postmortem, actor: User, anonymise: bool = False, allow_empty: bool = False
+) -> Postmortem:
+    """Publish the approved version. With sections left empty, EmptySections is raised
+    (naming them) unless `allow_empty`: the person has been asked and confirmed."""
     with transaction.atomic():
         locked = _locked(postmortem)
         incident = locked.incident
@@ -267,6 +301,9 @@ def publish(postmortem: Postmortem, actor: User, anonymise: bool = False) -> Pos
                 f"The checker has {len(open_findings)} open finding(s): reword them, or a "
                 'reviewer must approve with "reviewed" ticked to accept them as they stand.'
             )
+        empty = empty_sections(locked)
+        if empty and not allow_empty:
+            raise EmptySections(empty)
         text = dict(locked.sections)
         if anonymise:
             text = {key: anonymise_for(incident, locked)(value) for key, value in text.items()}

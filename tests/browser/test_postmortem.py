@@ -153,6 +153,10 @@ def test_resolve_write_review_publish_and_export_in_the_browser(asgi_server, new
     page.reload()  # the draft is made after the change commits
     page.locator("#postmortem-panel").get_by_role("link", name="Draft postmortem").click()
 
+    # The prompts are hints (placeholders), not text: an untouched section is empty.
+    impact = page.get_by_label("Customer impact (Markdown)")
+    assert impact.input_value() == ""
+    assert impact.get_attribute("placeholder").startswith("Who was affected")
     summary = page.get_by_label("Summary (Markdown)")
     summary.fill("The on-call engineer forgot to scale the pool.")
     mark = page.locator('[data-check-for="summary"] mark.finding')
@@ -186,7 +190,16 @@ def test_resolve_write_review_publish_and_export_in_the_browser(asgi_server, new
 
     page.reload()
     with page.expect_navigation():
-        page.get_by_role("button", name="Publish").click()
+        page.get_by_role("button", name="Publish", exact=True).click()
+    # Five sections were never written: publishing asks first, naming them.
+    confirm = page.get_by_role("alertdialog", name="Publish with 5 empty sections?")
+    assert confirm.get_by_role("listitem").all_inner_texts() == [
+        "Customer impact", "What went well", "What was difficult", "Where we got lucky",
+        "Lessons",
+    ]  # fmt: skip
+    assert Postmortem.objects.get(incident=incident).status == "in_review"
+    with page.expect_navigation():
+        confirm.get_by_role("button", name="Publish with these sections empty").click()
     page.get_by_text("Published", exact=True).first.wait_for()
     assert page.locator("textarea").count() == 0  # read-only now
     assert page.locator("#factors").get_by_text("The pool size is fixed").is_visible()

@@ -87,7 +87,7 @@ def test_a_published_postmortem_is_not_reminded_of(cast, committed, settings):
     postmortem = Postmortem.objects.get(incident=incident)
     workflow.request_review(postmortem, cast.responder, [cast.admin])
     workflow.approve(postmortem, cast.admin, findings_acknowledged=True)
-    workflow.publish(postmortem, cast.responder)
+    workflow.publish(postmortem, cast.responder, allow_empty=True)
     due = timezone.now() + timedelta(hours=settings.PAGING_POSTMORTEM_REMINDER_HOURS + 1)
     reminders.send_due(due)
     assert not incident.events.filter(kind="reminder", data__reminder="postmortem").exists()

@@ -37,7 +37,7 @@ def test_anonymised_publishing_leaves_no_name_or_email_anywhere(cast, client):
     publishable(postmortem_of(incident), cast.responder, cast.admin)
     response = api_client(cast.responder).post(
         f"/api/v1/incidents/{incident.ref}/postmortem/publish/",
-        {"anonymise": True},
+        {"anonymise": True, "allow_empty": True},
         format="json",
     )
     assert response.status_code == 200
@@ -64,7 +64,7 @@ def test_without_anonymising_the_names_stay(cast):
     postmortem = postmortem_of(incident)
     workflow.save_sections(postmortem, cast.responder, 1, {"summary": "Priya Nair paged Tom."})
     publishable(postmortem_of(incident), cast.responder, cast.admin)
-    published = workflow.publish(postmortem_of(incident), cast.responder)
+    published = workflow.publish(postmortem_of(incident), cast.responder, allow_empty=True)
     assert published.published_sections["summary"] == "Priya Nair paged Tom."
 
 
@@ -90,8 +90,43 @@ def test_the_markdown_export_is_a_download_with_every_section_and_record(cast, c
         "## Where we got lucky",
     ):
         assert heading in text
-    assert "**Tooling**: No dry-run mode. (evidence: #1)" in text
+    assert "**Tooling**: No dry-run mode. (evidence: [#1](" in text
     assert "| Add a dry-run flag | unassigned |" in text
+
+
+def test_the_export_links_absolutely_and_lists_each_factor_and_item_once(cast, client, settings):
+    settings.SITE_URL = "https://keel.example.org"
+    incident = seeded_incident(cast)
+    postmortem = postmortem_of(incident)
+    workflow.save_sections(postmortem, cast.responder, 1, {
+        "factors": "Two conditions lined up; see [the room](#event-2) and [the list](/incidents/).",
+        "lessons": "[Runbook][rb]\n\n[rb]: /runbooks/checkout/",
+    })  # fmt: skip
+    records.add_factor(postmortem, cast.responder, category="tooling",
+                       description="No dry-run mode.", evidence=[1])  # fmt: skip
+    records.add_action_item(postmortem, cast.responder, title="Add a dry-run flag",
+                            link="https://tracker.example.org/KEEL-7")  # fmt: skip
+    client.force_login(cast.viewer)
+    text = client.get(f"/incidents/{incident.ref}/postmortem/export.md").content.decode()
+
+    site = "https://keel.example.org"
+    page = f"{site}/incidents/{incident.ref}/postmortem/"
+    assert f"[Incident {incident.ref}]({site}/incidents/{incident.ref}/)" in text
+    # The draft's timeline links to the incident's events, now with the host.
+    assert f"]({site}/incidents/{incident.ref}/#event-" in text
+    assert f"see [the room]({page}#event-2) and [the list]({site}/incidents/)." in text
+    assert f"[rb]: {site}/runbooks/checkout/" in text
+    assert f"(evidence: [#1]({site}/incidents/{incident.ref}/#event-1))" in text
+    assert "](/" not in text and "](#" not in text and "]: /" not in text
+    # Each thing once: one heading per section, the records under it after the prose.
+    assert text.count("## Contributing factors") == text.count("## Action items") == 1
+    assert "(records)" not in text
+    assert text.count("No dry-run mode.") == text.count("Add a dry-run flag") == 1
+    factors = text.split("## Contributing factors")[1].split("## ")[0]
+    assert factors.index("Two conditions") < factors.index("**Tooling**: No dry-run mode.")
+    actions = text.split("## Action items")[1].split("## ")[0]
+    assert "| [Add a dry-run flag](https://tracker.example.org/KEEL-7) | unassigned |" in actions
+    assert "## What went well\n\n_(empty)_" in text
 
 
 def test_the_page_has_a_print_stylesheet(cast, client):
@@ -102,3 +137,21 @@ def test_the_page_has_a_print_stylesheet(cast, client):
     css = client.get("/static/css/postmortems.css")
     body = b"".join(css.streaming_content) if css.streaming else css.content
     assert b"@media print" in body
+
+
+def test_the_page_shows_factors_and_items_once_under_their_own_sections(cast, client):
+    incident = seeded_incident(cast)
+    postmortem = postmortem_of(incident)
+    records.add_factor(postmortem, cast.responder, category="tooling",
+                       description="No dry-run mode.")  # fmt: skip
+    records.add_action_item(postmortem, cast.responder, title="Add a dry-run flag")
+    publishable(postmortem_of(incident), cast.responder, cast.admin)
+    workflow.publish(postmortem_of(incident), cast.responder, allow_empty=True)
+    client.force_login(cast.viewer)
+    page = client.get(f"/incidents/{incident.ref}/postmortem/").content.decode()
+    assert page.count(">Contributing factors</h2>") == page.count(">Action items</h2>") == 1
+    factors = page.split('id="section-factors"')[1].split('id="section-went_well"')[0]
+    assert "No dry-run mode." in factors and "Left empty." not in factors
+    actions = page.split('id="section-actions"')[1].split('id="section-lessons"')[0]
+    assert "Add a dry-run flag" in actions and "Left empty." not in actions
+    assert page.count("No dry-run mode.") == page.count("Add a dry-run flag") == 1

@@ -1,6 +1,9 @@
 """The checker against the labelled corpus (tests/data/blameless/corpus.tsv): precision and
-recall at the sentence level, printed, with the thresholds the issue sets. The held-out set
-(written after the rules, never used to tune them) is printed for an honest estimate."""
+recall at the sentence level, printed, with the thresholds the issue sets. The held-out sets
+are printed for an honest estimate: the first was written after the rules; the second
+(heldout2.tsv, 104 sentences) by someone without sight of blameless.py, measured before the
+rules were changed (precision 1.000, recall 0.654), and the issue's thresholds are asserted
+on it."""
 
 from __future__ import annotations
 
@@ -72,6 +75,17 @@ def test_held_out_figures_are_printed(capsys):
     assert count >= 40
 
 
+def test_second_held_out_set_meets_the_issues_thresholds(capsys):
+    precision, recall, count, misses = score("heldout2.tsv")
+    with capsys.disabled():
+        print(f"\nheld-out 2 ({count} sentences): precision {precision:.3f}, recall {recall:.3f}")
+        for miss in misses:
+            print("  " + miss)
+    assert count >= 80
+    assert precision >= 0.9
+    assert recall >= 0.85
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
@@ -79,6 +93,12 @@ def test_held_out_figures_are_printed(capsys):
         "The alert should have fired at 14:02 and did.",
         'Tom wrote "I broke it" in the channel.',
         "The migration broke the login page.",
+        "The certificate manager failed to renew the certificate.",
+        "Vault failed to unseal after the node was replaced.",
+        "The cron job was supposed to prune snapshots but did not.",
+        "It was not obvious from the dashboards that replication had stopped.",
+        "We do not hold anyone accountable in postmortems.",
+        "Mark the alert as resolved once the error rate is low.",
     ],
 )
 def test_system_subjects_expectations_and_quotes_are_not_flagged(sentence):
@@ -97,7 +117,31 @@ def test_a_person_named_by_email_is_a_person():
     assert finding.text.startswith("tom.becker@example.com")
 
 
-def test_only_the_incidents_people_and_words_for_people_are_subjects():
+def test_the_incidents_people_common_first_names_and_words_for_people_are_subjects():
     assert check("Hermes ignored the alert.", []) == []
     assert check("Hermes ignored the alert.", ["Hermes"]) != []
     assert check("The reviewer ignored the alert.", []) != []
+
+
+def test_a_common_first_name_is_a_person_even_when_not_on_the_incident():
+    [finding] = check("Kevin should have waited for the canary.", [])
+    assert finding.text == "Kevin should have"
+    # Only written as a name: "will" and "mark" are words, Hermes a system.
+    assert check("Hermes skipped the stage.", []) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The administrator skipped the checklist.",
+        "The release manager should have paused the rollout.",
+        "The blame for the delay sits with the approver.",
+        "We must hold the database team accountable.",
+        "Carlos was too slow to page the database team.",
+        "Nadia was supposed to rotate the key but did not.",
+        "Stefan did not follow the change management process.",
+        "The page was ignored by the secondary on-call.",
+    ],
+)
+def test_the_general_forms_of_blame_are_flagged(sentence):
+    assert check(sentence, []) != []

@@ -24,7 +24,8 @@ def test_check_returns_findings_with_offsets_reason_and_suggestion(cast):
 
 
 def test_the_incidents_people_count_as_people(cast):
-    cast.admin.display_name = "Priya Nair"
+    # A name no list of common first names holds: only the incident makes it a person.
+    cast.admin.display_name = "Quillon Ashdown"
     cast.admin.save()
     incident = declare(cast)
     lifecycle.assign_role(incident, cast.responder, IncidentRole.SCRIBE, cast.admin)
@@ -35,7 +36,7 @@ def test_the_incidents_people_count_as_people(cast):
         "/api/v1/blameless/check", {"text": text, "incident": incident.ref}, format="json"
     ).json()
     assert without["findings"] == []
-    assert with_incident["findings"][0]["text"] == "Priya Nair missed"
+    assert with_incident["findings"][0]["text"] == "Quillon Ashdown missed"
 
 
 def test_admins_can_extend_the_phrase_list(cast):
@@ -72,5 +73,9 @@ def test_bad_input_is_400_and_a_hidden_incident_is_404(cast):
 
 
 def test_forgetting_is_flagged_whoever_forgot_even_someone_not_on_the_incident():
-    [finding] = blameless.check("Bob forgot to restart the service.")
+    # A name no list holds: the verb alone is the finding.
+    [finding] = blameless.check("Zorvan forgot to restart the service.")
     assert finding.text == "forgot" and finding.suggestion
+    # A common first name is a person: the finding starts at them.
+    [finding] = blameless.check("Bob forgot to restart the service.")
+    assert finding.text == "Bob forgot to"

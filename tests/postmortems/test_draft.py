@@ -114,9 +114,12 @@ def test_resolving_again_after_a_reopen_keeps_the_one_postmortem(cast):
     assert created.count() == 1
 
 
-def test_admins_set_the_starting_text_of_a_section(cast):
+def test_admins_set_the_prompt_of_a_section_which_is_a_hint_not_text(cast, client):
     SectionTemplate.objects.create(section="lessons", text="What surprised us?")
     incident = seeded_incident(cast)
     sections = postmortem_of(incident).sections
-    assert sections["lessons"] == "What surprised us?"
-    assert sections["went_well"].startswith("_What helped")
+    assert sections["lessons"] == sections["went_well"] == ""
+    client.force_login(cast.responder)
+    page = client.get(f"/incidents/{incident.ref}/postmortem/").content.decode()
+    assert 'placeholder="What surprised us?"' in page
+    assert 'placeholder="What helped: tools, habits, people working together."' in page
