@@ -241,3 +241,25 @@ def test_every_page_fits_a_phone_and_a_desktop(asgi_server, chromium):
         for context in contexts.values():
             context.close()
     assert not too_wide, "\n".join(too_wide)
+
+
+def test_on_a_phone_the_navigation_is_one_menu_that_leads_everywhere(asgi_server, chromium):
+    team = Team.objects.create(name="Ops", slug="ops")
+    user = User.objects.create_user("ana@example.com", DEMO_PASSWORD, display_name="Ana")
+    team.memberships.create(user=user, role="responder")
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{asgi_server}/accounts/login/")
+    page.get_by_label("Email").fill("ana@example.com")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Incidents").wait_for()
+    services = page.get_by_role("link", name="Services")
+    assert not services.is_visible(), "the links wait behind the menu"
+    page.get_by_text("Menu").click()
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, "390-menu-open.png"))
+    services.click()
+    page.get_by_role("heading", name="Services").wait_for()
+    assert not page.get_by_role("link", name="On call").is_visible(), "closed again"
+    context.close()
