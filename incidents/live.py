@@ -88,11 +88,11 @@ def _broadcast(change: Change, following: Sequence[Change]) -> None:
         _sender.run(partial(layer.group_send, group, mark_access(message, incident)))
     if any(later.incident_id == change.incident_id for later in following):
         return
-    # Pages that list incidents hear that this one changed, and fetch their list again.
-    feed.announce(incident, lambda g, m: _sender.run(partial(layer.group_send, g, m)))
     state = incident_payload(incident)
     message = mark_access({"type": "room.incident", "incident": state}, incident)
     _sender.run(partial(layer.group_send, group, message))
+    # Then the pages that list incidents hear that this one changed, and fetch them again.
+    feed.announce(incident, lambda g, m: _sender.run(partial(layer.group_send, g, m)))
 
 
 # One per process: broadcasts leave in the order the changes committed in this process.
