@@ -19,6 +19,11 @@
   const ACCESS_ENDED = 4403;
   let socket = null;
   let state = "off";
+  // Also on <html> (which boosted navigation keeps), for tests and the curious.
+  function setState(value) {
+    state = value;
+    document.documentElement.dataset.feed = value;
+  }
   let attempts = 0;
   let heartbeat = null;
   let retry = null;
@@ -48,10 +53,10 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const current = new WebSocket(`${scheme}://${location.host}/ws/feed/`);
     socket = current;
-    state = "connecting";
+    setState("connecting");
     current.addEventListener("open", () => {
       attempts = 0;
-      state = "live";
+      setState("live");
       if (!caughtUp) soon();
       caughtUp = true;
       heartbeat = setInterval(() => current.send(JSON.stringify({ type: "ping" })), HEARTBEAT_MS);
@@ -65,7 +70,7 @@
       clearInterval(heartbeat);
       if (socket !== current) return; // closed on purpose (the page no longer lists any)
       socket = null;
-      state = "off";
+      setState("off");
       if (event.code === ACCESS_ENDED) ended = true;
       if (ended) return;
       caughtUp = false;
@@ -84,7 +89,7 @@
     } else if (socket) {
       const current = socket;
       socket = null;
-      state = "off";
+      setState("off");
       current.close();
     }
   }
@@ -97,7 +102,7 @@
       current.close();
     }
   });
-  // For tests and the curious: "off", "connecting" or "live".
+  // "off", "connecting" or "live".
   window.keelFeed = { get state() { return state; } };
   sync();
 })();

@@ -50,9 +50,7 @@ def test_alerts_resolving_appear_live_on_the_incident_page(asgi_server, new_page
     # The alerts panel follows: every alert now says resolved, none firing.
     panel = page.locator("#alerts-panel")
     panel.locator(".alert-resolved").first.wait_for(timeout=5000)
-    page.wait_for_function(
-        "document.querySelectorAll('#alerts-panel .alert-firing').length === 0", timeout=5000
-    )
+    panel.locator(".alert-firing").first.wait_for(state="detached", timeout=5000)
     assert panel.locator(".alert-row.alert-resolved").count() == Alert.objects.count()
     assert page.evaluate("window.notReloaded") is True
 
@@ -74,7 +72,7 @@ def test_a_new_alerts_incident_appears_in_the_open_list_and_service_page_without
         page = new_page()
         log_in(page, asgi_server, email)
         page.goto(f"{asgi_server}{path}")
-        page.wait_for_function("window.keelFeed.state === 'live'")
+        page.locator("html[data-feed=live]").wait_for(state="attached")
         page.evaluate("window.notReloaded = true")
         watchers[(email, path)] = page
 
