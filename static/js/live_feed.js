@@ -15,7 +15,7 @@
 
   const HEARTBEAT_MS = 25000;
   const MAX_BACKOFF_MS = 15000;
-  const SETTLE_MS = 250; // changes arriving together are fetched once
+  const SETTLE_MS = 500; // changes arriving together (an alert storm) are fetched once
   const ACCESS_ENDED = 4403;
   let socket = null;
   let state = "off";
