@@ -1,4 +1,4 @@
-"""Every page fits a phone: opened 390 by 844 px (and 1280 by 900), no page is wider than
+"""Every page fits a phone: opened 390 by 844 px (and 768, and 1280), no page is wider than
 the window, so nobody on call has to scroll sideways to read or act.
 
 The pages are not listed by hand: the test walks the URL configuration, fills each route's
@@ -39,6 +39,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DEMO_EMAIL, DEMO_PASSWORD = "demo@keel.local", "keel-demo"
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 900}
 TOPBAR_MAX = 70  # one row
 # A folder to save a full-page screenshot of every page in, at both sizes, for a person
@@ -207,7 +208,7 @@ def test_every_page_fits_a_phone_and_a_desktop(asgi_server, chromium):
             "accounts:login", "accounts:profile", "chat:channel"} <= names, names  # fmt: skip
     print("pages checked:", *(f"{name} {path}" for name, path, _who in found), sep="\n  ")
     too_wide = []
-    for viewport in (PHONE, DESKTOP):
+    for viewport in (PHONE, TABLET, DESKTOP):
         contexts = {}
         for who in (True, False):
             contexts[who] = chromium.new_context(viewport=viewport)
