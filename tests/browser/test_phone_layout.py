@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from incidents.alerts.models import Alert, Kind
-from incidents.chat.models import ChatChannel
+from incidents.chat.models import ChatChannel, ChatDelivery
 from incidents.models import Incident, Service, Status
 from incidents.oncall.models import Schedule
 from incidents.paging import ack
@@ -140,6 +140,11 @@ def demo_data() -> SimpleNamespace:
     channel = ChatChannel.objects.create(
         team=team, name="#incidents-platform-and-payments-long-name",
         webhook_url="https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+    )  # fmt: skip
+    ChatDelivery.objects.create(
+        channel=channel, incident=room, event="declared", headline=f"{room.ref} {room.title}",
+        status=ChatDelivery.Status.FAILED, attempts=3, status_code=404,
+        detail="channel_not_found: the webhook's channel was archived",
     )  # fmt: skip
     notification = page_sent(room, demo)
     return SimpleNamespace(
