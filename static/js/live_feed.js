@@ -94,6 +94,15 @@
     }
   }
 
+  // A fetch that comes back without the part (the session ended and the login page
+  // answered) leaves the page as it was rather than emptying it.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.hasAttribute && target.hasAttribute("data-live-feed")) {
+      const marker = `id="${target.id}"`;
+      if (!(event.detail.serverResponse || "").includes(marker)) event.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("htmx:afterSettle", sync);
   window.addEventListener("pagehide", () => {
     if (socket) {
