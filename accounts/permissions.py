@@ -130,6 +130,17 @@ def visible_incidents_q(user: User | AnonymousUser) -> Q:
     )
 
 
+def viewers_q(incident: Any) -> Q:
+    """A filter on User for the people who may see a private incident (mirrors
+    incident_role): staff, its team's members and the people holding a role on it.
+    A public incident is seen by everyone signed in; the live incident list pushes its
+    changes to all (incidents/feed.py)."""
+    who = Q(is_staff=True) | Q(incident_roles__incident_id=incident.pk)
+    if incident.team_id is not None:
+        who |= Q(memberships__team_id=incident.team_id)
+    return Q(is_active=True) & who
+
+
 def get_incident_for(user: User | AnonymousUser, ref: str, *, edit: bool = False) -> Any:
     """The incident `ref` if the user may see it (and, with edit=True, work on it).
 

@@ -1,6 +1,7 @@
 """The live incident room's broadcast: after a change commits, send its events and the
 incident's new state to everyone with the incident open, through the channel layer, from
-a sender thread in the process that made the change (off the request's critical path).
+a sender thread in the process that made the change (off the request's critical path);
+and tell the pages that list incidents that it changed (incidents/feed.py).
 
 Fragments are rendered once, for no one in particular (incidents/display.py): edit controls
 are included and each browser drops those its person may not use and shows times in its
@@ -15,6 +16,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from . import feed
 from .background import BackgroundWorker
 from .display import event_data, event_fragment, incident_fragments, incident_state
 from .lifecycle import Change
@@ -89,6 +91,8 @@ def _broadcast(change: Change, following: Sequence[Change]) -> None:
     state = incident_payload(incident)
     message = mark_access({"type": "room.incident", "incident": state}, incident)
     _sender.run(partial(layer.group_send, group, message))
+    # Then the pages that list incidents hear that this one changed, and fetch them again.
+    feed.announce(incident, lambda g, m: _sender.run(partial(layer.group_send, g, m)))
 
 
 # One per process: broadcasts leave in the order the changes committed in this process.

@@ -1,5 +1,6 @@
 """The service page's forms for integrations and maintenance. Each checks access through
-accounts.permissions, writes this app's own rows, and goes back to the service page."""
+accounts.permissions, writes this app's own rows, and goes back to the service page.
+Also the incident room's alerts panel, fetched again when the room shows an alert event."""
 
 from __future__ import annotations
 
@@ -8,17 +9,27 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import get_service_for
+from accounts.permissions import get_incident_for, get_service_for
 
 from .forms import IntegrationForm, MaintenanceForm
-from .models import Integration, MaintenanceWindow
+from .models import Alert, Integration, MaintenanceWindow
 
 # The new key travels to the next page view in the session, to be shown there once.
 SHOWN_ONCE = "alerts_shown_once"
+INCIDENT_ALERTS = 50
+
+
+def incident_alerts(incident) -> list[Alert]:
+    """The alerts an incident's room shows, latest first."""
+    return list(
+        Alert.objects.filter(incident=incident)
+        .select_related("integration")
+        .order_by("-last_seen")[:INCIDENT_ALERTS]
+    )
 
 
 def _back(service) -> HttpResponse:
@@ -31,6 +42,14 @@ def _show_once(request: HttpRequest, integration: Integration, raw_key: str) -> 
         "key": raw_key,
         "url": integration.hook_url(raw_key),
     }
+
+
+@login_required
+def incident_panel(request: HttpRequest, ref: str) -> HttpResponse:
+    """The room's alerts panel, current (firing or resolved, counts): whoever sees the
+    incident sees its alerts. The panel fetches it on the room's room:alert event."""
+    incident = get_incident_for(request.user, ref)
+    return render(request, "alerts/_incident_alerts.html", {"alerts": incident_alerts(incident)})
 
 
 @login_required

@@ -16,6 +16,7 @@ urlpatterns = [
     # PagerDuty's own path, so a client only needs its base URL changed.
     path("v2/enqueue", views.pagerduty, name="pagerduty"),
     path("api/v1/", include(router.urls)),
+    path("incidents/<str:ref>/alerts/", pages.incident_panel, name="incident-panel"),
     path("services/<int:pk>/integrations/", pages.create_integration, name="create"),
     path(
         "services/<int:pk>/integrations/<int:integration_id>/rotate/",

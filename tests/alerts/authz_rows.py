@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from incidents.alerts.models import Alert, Integration, Kind, MaintenanceWindow
+from incidents.models import Incident
 
 from .helpers import make_integration, payload
 
@@ -53,6 +54,19 @@ def ended(ctx: SimpleNamespace) -> bool:
 
 def rotated(ctx: SimpleNamespace) -> bool:
     return integration(ctx).key_rotated_at is not None
+
+
+def incident_alert(ctx: SimpleNamespace) -> str:
+    """An alert on the table's private incident; the path of the room's alerts panel."""
+    if not Alert.objects.filter(dedup_key="authz-alert").exists():
+        now = timezone.now()
+        Alert.objects.create(
+            integration=integration(ctx), dedup_key="authz-alert", status="firing",
+            summary="Disk almost full", severity="SEV2",
+            incident=Incident.objects.get(number=Incident.number_from_ref(ctx.ref)),
+            first_seen=now, last_seen=now,
+        )  # fmt: skip
+    return f"/incidents/{ctx.ref}/alerts/"
 
 
 def alert_stored(dedup_key: str):
@@ -110,6 +124,9 @@ def rows(Endpoint, expected: dict) -> list:
                  everyone_202,
                  body=lambda c: payload("pagerduty_trigger", routing_key=c.keys[Kind.PAGERDUTY]),
                  effect=alert_stored("samplekeyhere")),
+        # --- the room's alerts panel: whoever sees the incident
+        Endpoint("incident alerts panel", "get", incident_alert, e.PAGE_READ, page=True,
+                 shows=lambda c: "Disk almost full"),
         # --- the service page
         Endpoint("service page", "get", lambda c: (integration(c), f"/services/{c.service}/")[1],
                  e.PAGE_OPEN_TO_SIGNED_IN, page=True, shows=lambda c: "Ops alertmanager",

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from accounts.models import Membership, Role, Team
-from incidents.alerts.models import Kind
+from incidents.alerts.models import Alert, Kind
 from incidents.models import Service
 
 from ..alerts.helpers import make_integration, payload
@@ -47,4 +47,45 @@ def test_alerts_resolving_appear_live_on_the_incident_page(asgi_server, new_page
     ).wait_for(timeout=5000)
     assert send(asgi_server, key, payload("alertmanager_resolved")).status_code == 202
     page.locator(".timeline .event-alert", has_text="All alerts resolved").wait_for(timeout=5000)
+    # The alerts panel follows: every alert now says resolved, none firing.
+    panel = page.locator("#alerts-panel")
+    panel.locator(".alert-resolved").first.wait_for(timeout=5000)
+    panel.locator(".alert-firing").first.wait_for(state="detached", timeout=5000)
+    assert panel.locator(".alert-row.alert-resolved").count() == Alert.objects.count()
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_a_new_alerts_incident_appears_in_the_open_list_and_service_page_without_reload(
+    asgi_server, new_page
+):
+    team = Team.objects.create(name="Ops", slug="ops")
+    Membership.objects.create(team=team, user=make_user("ana@example.com"), role=Role.RESPONDER)
+    Membership.objects.create(team=Team.objects.create(name="Web", slug="web"),
+                              user=make_user("bo@example.com"), role=Role.RESPONDER)  # fmt: skip
+    service = Service.objects.create(name="payments-api", team=team)
+    _integration, key = make_integration(service, Kind.ALERTMANAGER, auto_resolve=True)
+
+    watchers = {}
+    for email, path in [("ana@example.com", "/incidents/"),
+                        ("ana@example.com", f"/services/{service.pk}/"),
+                        ("bo@example.com", "/incidents/")]:  # fmt: skip
+        page = new_page()
+        log_in(page, asgi_server, email)
+        page.goto(f"{asgi_server}{path}")
+        page.locator("html[data-feed=live]").wait_for(state="attached")
+        page.evaluate("window.notReloaded = true")
+        watchers[(email, path)] = page
+
+    ref = send(asgi_server, key, payload("alertmanager_firing")).json()["incidents"][0]
+    ana_list = watchers[("ana@example.com", "/incidents/")]
+    ana_list.locator("#incident-results a", has_text=ref).wait_for(timeout=5000)
+    ana_service = watchers[("ana@example.com", f"/services/{service.pk}/")]
+    ana_service.locator("#service-incidents a", has_text=ref).wait_for(timeout=5000)
+    # Someone outside the team sees it as well: an alert's incident is public.
+    bo_list = watchers[("bo@example.com", "/incidents/")]
+    bo_list.locator("#incident-results a", has_text=ref).wait_for(timeout=5000)
+    # An incident resolved elsewhere leaves the open list.
+    assert send(asgi_server, key, payload("alertmanager_resolved")).status_code == 202
+    ana_list.locator("#incident-results a", has_text=ref).wait_for(state="detached", timeout=5000)
+    for page in watchers.values():
+        assert page.evaluate("window.notReloaded") is True

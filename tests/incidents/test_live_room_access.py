@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Membership, User
-from incidents import consumers, lifecycle
+from incidents import consumers, lifecycle, live
 from incidents.models import Incident
 from keel.asgi import application
 
@@ -43,6 +43,8 @@ def open_room(incident: Incident, client: Client) -> WebsocketCommunicator:
 
 async def watch(incident: Incident, user: User, client: Client | None = None):
     """A socket in the room, caught up (hello answered)."""
+    # The broadcasts of changes made so far have gone out: none arrives after the hello.
+    assert await sync_to_async(live.flush)(TIMEOUT)
     client = client or await sync_to_async(signed_in)(user)
     communicator = await open_room(incident, client)
     connected, _ = await communicator.connect(timeout=TIMEOUT)

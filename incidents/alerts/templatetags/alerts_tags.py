@@ -10,24 +10,18 @@ from accounts.permissions import can_manage_service_alerts, can_see_service_aler
 
 from ..forms import IntegrationForm, MaintenanceForm
 from ..models import Alert, MaintenanceWindow
-from ..pages import SHOWN_ONCE
+from ..pages import SHOWN_ONCE, incident_alerts
 from ..sender_config import sender_config
 
 register = template.Library()
 
 RECENT_ALERTS = 20
-INCIDENT_ALERTS = 50
 
 
 @register.inclusion_tag("alerts/_incident_panel.html")
 def incident_alerts_panel(incident) -> dict:
     """The incident's alerts. Whoever sees the incident page may see its alerts."""
-    alerts = list(
-        Alert.objects.filter(incident=incident)
-        .select_related("integration")
-        .order_by("-last_seen")[:INCIDENT_ALERTS]
-    )
-    return {"alerts": alerts}
+    return {"incident": incident, "alerts": incident_alerts(incident)}
 
 
 @register.inclusion_tag("alerts/_service_panel.html", takes_context=True)
