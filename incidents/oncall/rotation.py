@@ -33,9 +33,8 @@ order they apply:
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections.abc import Hashable, Iterator, Sequence
+import functools
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -132,6 +131,58 @@ def validate_restriction(restriction: Restriction) -> None:
 def to_instant(naive: datetime, zone: ZoneInfo) -> datetime:
     """The instant (UTC) of a local wall-clock time: the first occurrence of a time that
     exists twice, the first valid instant after a time that does not exist."""
+    if not _FAST_YEARS[0] <= naive.year <= _FAST_YEARS[1]:
+        return _to_instant_slow(naive, zone)
+    # Walk the year's offset changes (a handful) instead of asking zoneinfo each time: a
+    # long schedule asks this for every handoff and every restriction window.
+    offset, changes = _offset_changes(zone, naive.year)
+    for change, before, after in changes:
+        if naive < change + before:  # still on the clock before this change
+            break
+        if naive < change + after:  # in the hour the clock skips: the moment of the jump
+            return change.replace(tzinfo=UTC)
+        offset = after
+    return naive.replace(tzinfo=UTC) - offset
+
+
+# Outside these years to_instant asks zoneinfo directly (and date arithmetic near year 1 or
+# 9999 would overflow).
+_FAST_YEARS = (1900, 2999)
+_SAMPLE = timedelta(hours=2)  # no zone changes its offset twice within two hours
+
+
+@functools.lru_cache(maxsize=4096)
+def _offset_changes(zone: ZoneInfo, year: int):
+    """The zone's UTC offset at the start of a span around `year` (December before to
+    February after, in UTC) and its changes within it: [(instant as naive UTC, offset
+    before, offset after)], each change found to the second."""
+
+    def offset_at(moment: datetime) -> timedelta:
+        return moment.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+
+    moment, last = datetime(year - 1, 12, 1), datetime(year + 1, 2, 1)
+    first = current = offset_at(moment)
+    changes = []
+    while moment < last:
+        following = moment + _SAMPLE
+        offset = offset_at(following)
+        if offset != current:
+            low, high = moment, following  # the change lies in (low, high]
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if offset_at(middle) == offset:
+                    high = middle
+                else:
+                    low = middle
+            changes.append((high, current, offset))
+            current = offset
+        moment = following
+    return first, tuple(changes)
+
+
+def _to_instant_slow(naive: datetime, zone: ZoneInfo) -> datetime:
+    """to_instant asking zoneinfo directly: the reference the fast path is tested against."""
     first = naive.replace(tzinfo=zone, fold=0)
     instant = first.astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) == naive:
@@ -242,13 +293,22 @@ def layer_shifts(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) -
         k, begin = k + 1, finish
     if not layer.restrictions:
         return pieces
-    restricted = []
-    for window_start, window_end in _allowed(layer, zone, start, end):
-        for piece in pieces:
-            s, e = max(piece.start, window_start), min(piece.end, window_end)
-            if s < e:
-                restricted.append(Shift(piece.who, s, e))
-    restricted.sort(key=lambda piece: piece.start)
+    # Both lists are sorted and disjoint: one merge pass, not windows x pieces.
+    return _intersect(pieces, _allowed(layer, zone, start, end))
+
+
+def _intersect(pieces: Sequence[Shift], windows: Sequence[tuple[datetime, datetime]]):
+    """The parts of `pieces` inside `windows` (each sorted, each disjoint), in order."""
+    restricted, i, j = [], 0, 0
+    while i < len(pieces) and j < len(windows):
+        piece, (window_start, window_end) = pieces[i], windows[j]
+        s, e = max(piece.start, window_start), min(piece.end, window_end)
+        if s < e:
+            restricted.append(Shift(piece.who, s, e))
+        if piece.end <= window_end:
+            i += 1
+        else:
+            j += 1
     return restricted
 
 
@@ -282,40 +342,51 @@ def who_is_on_call(schedule: Schedule, at: datetime) -> Hashable | None:
     return None
 
 
-def _covering(pieces: Sequence[Shift], starts: Sequence[datetime], at: datetime):
-    i = bisect.bisect_right(starts, at) - 1
-    if i >= 0 and pieces[i].start <= at < pieces[i].end:
-        return pieces[i].who
-    return None
+def _subtract(free: list[tuple[datetime, datetime]], taken: Sequence[Shift]):
+    """`free` (sorted, disjoint) less the time of `taken` (sorted, disjoint), and the parts
+    of `taken` that were free."""
+    left: list[tuple[datetime, datetime]] = []
+    got: list[Shift] = []
+    i = 0
+    for free_start, free_end in free:
+        cursor = free_start
+        # Skip what ends before this free interval; the next one may still use it.
+        while i < len(taken) and taken[i].end <= cursor:
+            i += 1
+        j = i
+        while j < len(taken) and taken[j].start < free_end:
+            s, e = max(taken[j].start, cursor), min(taken[j].end, free_end)
+            if s < e:
+                if cursor < s:
+                    left.append((cursor, s))
+                got.append(Shift(taken[j].who, s, e))
+                cursor = e
+            j += 1
+        if cursor < free_end:
+            left.append((cursor, free_end))
+    return left, got
 
 
-def _segments(schedule: Schedule, start: datetime, end: datetime) -> Iterator[Shift]:
-    """Elementary pieces between consecutive boundaries, each with its one person."""
-    overrides = [
-        o for o in schedule.overrides if o.start < end and o.end > start and o.start < o.end
-    ]
-    layers = [layer_shifts(layer, schedule.zone, start, end) for layer in schedule.layers]
-    bounds = {start, end}
-    for pieces in layers:
-        for piece in pieces:
-            bounds.update((piece.start, piece.end))
-    for override in overrides:
-        bounds.update((max(override.start, start), min(override.end, end)))
-    ordered = sorted(bounds)
-    starts = [[piece.start for piece in pieces] for pieces in layers]
-    for s, e in itertools.pairwise(ordered):
-        who = None
-        for override in reversed(overrides):
-            if override.start <= s < override.end:
-                who = override.who
-                break
-        if who is None:
-            for pieces, piece_starts in zip(reversed(layers), reversed(starts), strict=True):
-                who = _covering(pieces, piece_starts, s)
-                if who is not None:
-                    break
-        if who is not None:
-            yield Shift(who, s, e)
+def _segments(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    """Who has each moment of [start, end), in pieces sorted by start. Paints from the top
+    down (the last override, then the other overrides, then the top layer, and so on), each
+    taking only time nobody above it has: linear in the number of pieces."""
+    free = [(start, end)]
+    found: list[Shift] = []
+    for override in reversed(schedule.overrides):
+        s, e = max(override.start, start), min(override.end, end)
+        if s < e:
+            free, got = _subtract(free, [Shift(override.who, s, e)])
+            found += got
+    for layer in reversed(schedule.layers):
+        if not free:
+            break
+        # Ask the layer only for the span still free.
+        pieces = layer_shifts(layer, schedule.zone, free[0][0], free[-1][1])
+        free, got = _subtract(free, pieces)
+        found += got
+    found.sort(key=lambda piece: piece.start)
+    return found
 
 
 def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
