@@ -5,7 +5,6 @@ override that ends before it starts, an empty participant list, a range over 90 
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import date, datetime, timedelta
 
 from django.urls import reverse
@@ -22,6 +21,7 @@ from incidents.api.serializers import (
     UserRefField,
     UserSummarySerializer,
 )
+from incidents.parsing import BadValue, parse_time_zone
 
 from . import rotation, services
 from .models import Override, Schedule, ShiftUnit
@@ -148,11 +148,10 @@ class ScheduleSerializer(ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
     def validate_time_zone(self, value: str) -> str:
-        if value not in zoneinfo.available_timezones():
-            raise serializers.ValidationError(
-                f"{value!r} is not a known time zone: give an IANA name such as Europe/London."
-            )
-        return value
+        try:
+            return parse_time_zone(value)
+        except BadValue as problem:
+            raise serializers.ValidationError(problem.message) from problem
 
     def validate_team(self, team: Team) -> Team:
         user = self.context["request"].user
