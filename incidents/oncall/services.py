@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 
 from accounts.models import Role
 
-from . import rotation
+from . import rotation, shift_cache
 from .models import Layer, LayerParticipant, Override, Schedule
 
 User = get_user_model()
@@ -96,7 +96,7 @@ class ShiftOf:
 
 
 def final_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[ShiftOf]:
-    found = rotation.shifts(rotation_of(schedule, start, end), start, end)
+    found = shift_cache.shifts(rotation_of(schedule, *shift_cache.day_span(start, end)), start, end)
     people = people_by_id(s.who for s in found)
     return [ShiftOf(people[s.who], s.start, s.end) for s in found if s.who in people]
 
