@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
-from incidents.oncall import rotation, services, shift_cache
+from incidents.oncall import ical, rotation, services, shift_cache
+from incidents.oncall import serializers as s
 from incidents.oncall.models import Layer, LayerParticipant, Override
 
 from .helpers import make_schedule
@@ -89,3 +91,27 @@ def test_day_span_widens_to_whole_utc_days():
         datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 3, 21, tzinfo=UTC))  # fmt: skip
     midnight = datetime(2026, 3, 22, tzinfo=UTC)
     assert shift_cache.day_span(START, midnight)[1] == midnight
+
+
+def test_the_shifts_body_is_what_the_serializer_gives_in_any_zone(schedule):
+    found = services.final_shifts(loaded(schedule), START, START + timedelta(days=5))
+    gaps = rotation.gaps_between(found, START, START + timedelta(days=5))
+    for zone in ("UTC", "America/New_York"):
+        with timezone.override(zone):
+            slow = s.ShiftsSerializer({
+                "shifts": [{"user": f.user, "start": f.start, "end": f.end} for f in found],
+                "gaps": [{"start": g.start, "end": g.end} for g in gaps],
+            }).data  # fmt: skip
+            assert s.shifts_body(found, gaps) == slow
+
+
+def test_a_feed_built_twice_is_one_body_and_changes_with_its_events(schedule, cast):
+    found = services.final_shifts(loaded(schedule), START, START + timedelta(days=5))
+    items = [(schedule, shift) for shift in found]
+    first = ical.build_calendar("T", "k", items, START)
+    assert ical.build_calendar("T", "k", items, START + timedelta(hours=1)) == first
+    cast.admin.display_name = "Renamed"
+    cast.admin.save()
+    found = services.final_shifts(loaded(schedule), START, START + timedelta(days=5))
+    renamed = ical.build_calendar("T", "k", [(schedule, shift) for shift in found], START)
+    assert renamed != first and b"Renamed" in renamed
