@@ -290,10 +290,13 @@ def shifts_body(found, gaps) -> dict:
     instant = serializers.DateTimeField()
     instant.timezone = timezone.get_current_timezone()  # looked up once, not per value
     show = instant.to_representation
-    people: dict[int, dict] = {}
-    for shift in found:
-        if shift.user.pk not in people:
-            people[shift.user.pk] = UserSummarySerializer(shift.user).data
+    distinct = list({shift.user.pk: shift.user for shift in found}.values())
+    people = {
+        person.pk: data
+        for person, data in zip(
+            distinct, UserSummarySerializer(distinct, many=True).data, strict=True
+        )
+    }
     return {
         "shifts": [
             {"user": people[f.user.pk], "start": show(f.start), "end": show(f.end)} for f in found

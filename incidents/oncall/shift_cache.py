@@ -30,10 +30,24 @@ def day_span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return first, last if last == end else last + DAY
 
 
-def _key(schedule: rotation.Schedule, day: datetime) -> str:
+def _key(schedule: rotation.Schedule, layers: str, day: datetime) -> str:
+    """`layers`: the digest of the zone and layers, the same for every day."""
     touching = tuple(o for o in schedule.overrides if o.start < day + DAY and o.end > day)
-    raw = repr((schedule.time_zone, schedule.layers, touching, day.isoformat()))
+    raw = repr((layers, touching, day.isoformat()))
     return "oncall-day:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+# Cached days hold (who, start, end) with times as whole microseconds since the epoch:
+# unpickling 90 days of datetimes took longer than computing them.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _moment(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
 
 
 def _join(pieces: Sequence[rotation.Shift]) -> list[rotation.Shift]:
@@ -54,7 +68,7 @@ def _by_day(found: Sequence[rotation.Shift], days: Sequence[datetime]) -> dict[d
         while day < shift.end:
             s, e = max(shift.start, day), min(shift.end, day + DAY)
             if s < e and day in per_day:
-                per_day[day].append((shift.who, s, e))
+                per_day[day].append((shift.who, _micros(s), _micros(e)))
             day += DAY
     return per_day
 
@@ -65,7 +79,8 @@ def shifts(schedule: rotation.Schedule, start: datetime, end: datetime) -> list[
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     first, last = day_span(start, end)
     days = [first + k * DAY for k in range((last - first) // DAY)]
-    keys = {day: _key(schedule, day) for day in days}
+    layers = hashlib.sha256(repr((schedule.time_zone, schedule.layers)).encode()).hexdigest()
+    keys = {day: _key(schedule, layers, day) for day in days}
     try:
         cached = cache.get_many(list(keys.values()))
     except (RedisError, OSError) as problem:
@@ -91,10 +106,11 @@ def shifts(schedule: rotation.Schedule, start: datetime, end: datetime) -> list[
         except (RedisError, OSError) as problem:
             log.warning("on-call shift cache unavailable: %s", problem)
     per_day |= computed
+    low, high = _micros(start), _micros(end)
     pieces = [
-        rotation.Shift(who, max(s, start), min(e, end))
+        rotation.Shift(who, _moment(max(s, low)), _moment(min(e, high)))
         for day in days
         for who, s, e in per_day[day]
-        if s < end and e > start
+        if s < high and e > low
     ]
     return _join(pieces)
