@@ -170,7 +170,7 @@ def main() -> None:
         port = sock.getsockname()[1]
     logs = [Path(tempfile.mkstemp(prefix=f"keel-alert-{n}-", suffix=".log")[1]) for n in "wc"]
     web = start([str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "2"], env, logs[0])  # fmt: skip
+                 "--port", str(port), "--workers", quick.WORKERS], env, logs[0])  # fmt: skip
     worker = start([str(BIN / "celery"), "-A", "keel", "worker", "--concurrency", "1",
                     "--loglevel", "WARNING"], {**env, "DB_POOL": "false"}, logs[1])  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"

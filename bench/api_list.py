@@ -155,7 +155,7 @@ def start_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "2"]
+    command += ["--port", str(port), "--workers", quick.WORKERS]
     with log.open("wb") as out:  # the child keeps its own handle
         server = subprocess.Popen(
             command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

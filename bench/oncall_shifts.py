@@ -12,6 +12,9 @@ Small (another team: it should cost what a page costs, whatever Big's schedule i
 Goal: the 90-day shifts p95 <= 500 ms.
 
     .venv/bin/python bench/oncall_shifts.py [--rounds 20] [--quick]
+
+--quick seeds a small schedule (3 layers, 10 people) and times 3 rounds: it checks the
+script still runs.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ DB_NAME = quick.database_name("keel_oncall_bench")
 REDIS_URL = quick.redis_url("redis://127.0.0.1:6379/8")
 GOAL_MS = 500.0
 SETUP = """
+LAYERS, PEOPLE, RESTRICTIONS = {sizes}
 import json
 from datetime import date, time
 from django.test import Client
@@ -45,19 +49,19 @@ DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 big = Team.objects.create(name="Big", slug="big")
 small = Team.objects.create(name="Small", slug="small")
 people = User.objects.bulk_create(
-    User(email=f"p{n}@example.com", display_name=f"P{n}", password="!") for n in range(100))
+    User(email=f"p{n}@example.com", display_name=f"P{n}", password="!") for n in range(PEOPLE))
 Membership.objects.bulk_create(Membership(team=big, user=p, role="responder") for p in people)
 other = User.objects.create(email="other@example.com", display_name="Other", password="!")
 Membership.objects.create(team=small, user=other, role="responder")
 worst = Schedule.objects.create(team=big, name="Worst", time_zone="America/New_York")
-for position in range(20):
+for position in range(LAYERS):
     layer = Layer.objects.create(
         schedule=worst, position=position, name=f"L{position}", shift_length=1,
         shift_unit="hours", handoff_time=time(0, position), start_date=date(1970, 1, 1),
         restrictions=[{"days": DAYS[(n + position) % 7:] + DAYS[:(n + position) % 7][:3],
                        "start": f"{(2 * n + position) % 24:02d}:{position:02d}",
                        "end": f"{(2 * n + position + 1) % 24:02d}:{(position + 7) % 60:02d}"}
-                      for n in range(14)])
+                      for n in range(RESTRICTIONS)])
     LayerParticipant.objects.bulk_create(
         LayerParticipant(layer=layer, user=p, position=turn)
         for turn, p in enumerate(people[position:] + people[:position]))
@@ -142,7 +146,9 @@ def main() -> None:
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
     quick.fresh_database(DB_NAME, lambda: manage(env, "migrate", "--noinput"))
     quick.collectstatic(lambda: manage(env, "collectstatic", "--noinput"))
-    seeded = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+    # --quick: a small schedule (3 layers, 10 people, 2 windows): it checks the script runs.
+    setup = SETUP.replace("{sizes}", "3, 10, 2" if args.quick else "20, 100, 14")
+    seeded = json.loads(manage(env, "shell", "-c", setup).strip().splitlines()[-1])
     token = manage(env, "issue_token", "p0@example.com", "--name", "bench").strip()
     os.environ.update(env)  # start_server passes the environment on
     log = Path(tempfile.mkstemp(prefix="keel-oncall-bench-", suffix=".log")[1])

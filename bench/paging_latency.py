@@ -169,7 +169,7 @@ def main() -> None:
     logs.mkdir(exist_ok=True)
     port = free_port()
     web = start([str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1", "--port",
-                 str(port), "--workers", "2"], logs / "bench-paging-web.log")  # fmt: skip
+                 str(port), "--workers", quick.WORKERS], logs / "bench-paging-web.log")  # fmt: skip
     worker = start([str(BIN / "celery"), "-A", "keel", "worker", "-Q", "paging", "-n",
                     "bench-paging@%h", "--concurrency", "2", "--loglevel", "WARNING", "-I",
                     "tests.chat.probe_tasks"], logs / "bench-paging-worker.log")  # fmt: skip

@@ -10,11 +10,16 @@ its quick mode (tests/test_bench.py):
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 
 import psycopg
 
 PG = "postgres://postgres@127.0.0.1:5432"
+QUICK = "--quick" in sys.argv
+# The web server's processes: as production runs it, or one in quick mode (the test suite
+# runs the scripts on a busy machine; a second worker only adds start-up time there).
+WORKERS = "1" if QUICK else "2"
 
 
 def database_name(default: str) -> str:

@@ -245,7 +245,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[int, 
         port = sock.getsockname()[1]
     log = Path(tempfile.mkstemp(prefix="keel-room-", suffix=".log")[1])
     command = [str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "2"]
+    command += ["--port", str(port), "--workers", quick.WORKERS]
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)  # fmt: skip

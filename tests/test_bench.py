@@ -8,6 +8,7 @@ database migrated once per test session (BENCH_TEMPLATE) instead of migrating ea
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,8 @@ def bench_env() -> dict[str, str]:
             conn.execute(f"CREATE DATABASE {template}")
     env = {**os.environ, "DATABASE_URL": f"{PG}/{template}", "DEBUG": "true"}
     manage(env, "migrate", "--noinput")  # quick when the template is already up to date
-    manage(env, "collectstatic", "--noinput")
+    production = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
+    manage({**env, **production}, "collectstatic", "--noinput")  # STATIC_ROOT is production's
     return {
         **os.environ,
         "BENCH_DATABASE": f"{base}_bench",
