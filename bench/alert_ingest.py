@@ -9,7 +9,7 @@ its own PostgreSQL database `keel_alert_bench` and Redis db 7. Goal: >= 1,000 al
 
     .venv/bin/python bench/alert_ingest.py [--events 20000] [--keys 1000] [--senders 8] [--quick]
 
---quick sends 300 events over 30 keys after 300 /healthz: it checks the script still runs.
+--quick sends 100 events over 10 keys after 100 /healthz: it checks the script still runs.
 """
 
 from __future__ import annotations
@@ -152,10 +152,10 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=1_000)
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--trivial", type=int, default=10_000, help="GET /healthz requests")
-    parser.add_argument("--quick", action="store_true", help="300 events, 30 keys")
+    parser.add_argument("--quick", action="store_true", help="100 events, 10 keys")
     args = parser.parse_args()
     if args.quick:
-        args.events, args.keys, args.senders, args.trivial = 300, 30, 2, 300
+        args.events, args.keys, args.senders, args.trivial = 100, 10, 2, 100
     env = bench_env()
     print(f"date {datetime.date.today()}  nproc {len(os.sched_getaffinity(0))}")
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
@@ -184,7 +184,7 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        warm = [("GET", "/healthz", None)] * (50 if args.quick else 500)
+        warm = [("GET", "/healthz", None)] * (10 if args.quick else 500)
         asyncio.run(drive(base_url, args.senders, warm))
         trivial = asyncio.run(
             drive(base_url, args.senders, [("GET", "/healthz", None)] * args.trivial)
