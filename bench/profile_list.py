@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from api_list import EMAIL, ROOT, bench_env
 
-
 # --quick (api_list.py --quick passes it on): a few runs, to check the script still runs.
 WARM, RUNS = (2, 5) if "--quick" in sys.argv else (10, 50)
 
