@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import quick
+import redis
 from api_list import BIN, ROOT, percentile, start_server, stop_server, wait_healthy
 from api_list import bench_env as server_env
 
@@ -145,6 +146,7 @@ def main() -> None:
     print(f"date {datetime.date.today()}  nproc {len(os.sched_getaffinity(0))}")
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
     quick.fresh_database(DB_NAME, lambda: manage(env, "migrate", "--noinput"))
+    redis.Redis.from_url(REDIS_URL).flushdb()  # cold: no shifts or feeds cached by a last run
     quick.collectstatic(lambda: manage(env, "collectstatic", "--noinput"))
     # --quick: a small schedule (3 layers, 10 people, 2 windows): it checks the script runs.
     setup = SETUP.replace("{sizes}", "3, 10, 2" if args.quick else "20, 100, 14")
