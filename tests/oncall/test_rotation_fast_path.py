@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incidents.oncall import rotation
+from incidents.oncall import rotation, wallclock
 from incidents.oncall.rotation import Layer, Schedule
 
 from . import rotation_reference as reference
@@ -88,7 +88,7 @@ def test_a_local_time_converts_as_zoneinfo_says_in_every_zone(zone, naive):
 def test_local_times_around_each_change_convert_as_zoneinfo_says(zone, year, minutes, data):
     # Right at the changes (gaps and repeated hours) is where arithmetic could go wrong.
     zone = zoneinfo.ZoneInfo(zone)
-    _, changes = rotation._offset_changes(zone, year)
+    _, changes = wallclock._offset_changes(zone, year)
     if not changes:
         return
     change, before, after = data.draw(st.sampled_from(changes))
