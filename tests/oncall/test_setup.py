@@ -121,6 +121,15 @@ def test_add_a_turn_without_script_shows_more_turns_and_saves_nothing(cast, froz
     ]
 
 
+def test_enter_in_a_field_saves_rather_than_adding_a_turn(cast, frozen):
+    # Browsers submit with the form's first submit button when Enter is pressed.
+    schedule = make_schedule(cast.team, [cast.responder])
+    html = signed_in(cast.responder).get(f"/schedules/{schedule.pk}/edit/").content.decode()
+    form = html.split('<form method="post" class="stack schedule-editor">', 1)[1]
+    first = re.search(r"<button[^>]*>", form)
+    assert first is not None and 'type="submit"' in first[0] and "add_turn" not in first[0]
+
+
 def test_putting_a_viewer_in_a_rotation_saves_with_a_warning(cast, frozen):
     schedule = make_schedule(cast.team, [cast.responder])
     client = signed_in(cast.responder)
