@@ -7,7 +7,9 @@ Starts, as the Procfile does, uvicorn with 2 workers (DEBUG=false) and a Celery 
 its own PostgreSQL database `keel_alert_bench` and Redis db 7. Goal: >= 1,000 alerts/s and
 >= 40% of the trivial endpoint's rate.
 
-    .venv/bin/python bench/alert_ingest.py [--events 20000] [--keys 1000] [--senders 8]
+    .venv/bin/python bench/alert_ingest.py [--events 20000] [--keys 1000] [--senders 8] [--quick]
+
+--quick sends 100 events over 10 keys after 100 /healthz: it checks the script still runs.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import quick
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN, PG = ROOT / ".venv" / "bin", "postgres://postgres@127.0.0.1:5432"
-DB_NAME, REDIS_URL = "keel_alert_bench", "redis://127.0.0.1:6379/7"
+DB_NAME = quick.database_name("keel_alert_bench")
+REDIS_URL = quick.redis_url("redis://127.0.0.1:6379/7")
 GOAL_RATE, GOAL_RATIO = 1000.0, 0.40
 SEVERITIES = ["critical", "error", "warning", "info"]
 SETUP = """
@@ -148,17 +152,17 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=1_000)
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--trivial", type=int, default=10_000, help="GET /healthz requests")
+    parser.add_argument("--quick", action="store_true", help="100 events, 10 keys")
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.keys, args.senders, args.trivial = 100, 10, 2, 100
     env = bench_env()
     print(f"date {datetime.date.today()}  nproc {len(os.sched_getaffinity(0))}")
     print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
 
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    quick.fresh_database(DB_NAME, lambda: manage(env, "migrate", "--noinput"))
     redis.Redis.from_url(REDIS_URL).flushdb()
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")
+    quick.collectstatic(lambda: manage(env, "collectstatic", "--noinput"))
     routing_key = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
 
     with socket.socket() as sock:
@@ -166,7 +170,7 @@ def main() -> None:
         port = sock.getsockname()[1]
     logs = [Path(tempfile.mkstemp(prefix=f"keel-alert-{n}-", suffix=".log")[1]) for n in "wc"]
     web = start([str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "2"], env, logs[0])  # fmt: skip
+                 "--port", str(port), "--workers", quick.WORKERS], env, logs[0])  # fmt: skip
     worker = start([str(BIN / "celery"), "-A", "keel", "worker", "--concurrency", "1",
                     "--loglevel", "WARNING"], {**env, "DB_POOL": "false"}, logs[1])  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
@@ -180,7 +184,7 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        warm = [("GET", "/healthz", None)] * 500
+        warm = [("GET", "/healthz", None)] * (10 if args.quick else 500)
         asyncio.run(drive(base_url, args.senders, warm))
         trivial = asyncio.run(
             drive(base_url, args.senders, [("GET", "/healthz", None)] * args.trivial)

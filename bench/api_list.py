@@ -6,7 +6,9 @@ client: GET /healthz, GET /api/v1/incidents/?status=open, GET /api/v1/incidents/
 Goal: the list's p95 <= 30 ms and within 3x of /healthz's p95. When the list misses it (or
 with --explain) bench/profile_list.py shows where its time goes.
 
-    .venv/bin/python bench/api_list.py [--reuse] [--explain] [--requests 1000]
+    .venv/bin/python bench/api_list.py [--reuse] [--explain] [--requests 1000] [--quick]
+
+--quick seeds 500 incidents and times 20 requests each: it checks the script still runs.
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import quick
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "keel_bench"
+DB_NAME = quick.database_name("keel_bench")
 EMAIL = "bench@example.com"
-INCIDENTS = 100_000
+QUICK = "--quick" in sys.argv
+INCIDENTS = 500 if QUICK else 100_000
+WARM = 5 if QUICK else 50  # warm-up rounds
 EVENTS_PER_INCIDENT = 10
 TEAMS = 4  # the bench user belongs to team 1 only; 5% of incidents are private
 GOAL_MS, GOAL_RATIO = 30.0, 3.0
@@ -58,7 +63,8 @@ INSERT INTO incidents_service (name, description, created_at, team_id)
   SELECT 'service-' || s, '', now(), (SELECT min(id) FROM accounts_team) + s % {TEAMS}
   FROM generate_series(1, 8) s;
 INSERT INTO incidents_incident (number, title, summary, severity, status, private, labels,
-    detected_at, acknowledged_at, resolved_at, created_at, updated_at, last_seq, team_id)
+    detected_at, acknowledged_at, resolved_at, created_at, updated_at, last_seq, team_id,
+    access_version)
   SELECT g, 'Incident ' || g, 'Something broke.',
     CASE WHEN g % 20 = 0 THEN 'SEV1' WHEN g % 20 < 4 THEN 'SEV2'
          WHEN g % 20 < 14 THEN 'SEV3' ELSE 'SEV4' END,
@@ -67,7 +73,7 @@ INSERT INTO incidents_incident (number, title, summary, severity, status, privat
          WHEN g % 25 = 1 THEN 'declined' ELSE 'resolved' END,
     g % 40 IN (10, 13), '{{}}'::jsonb, d, CASE WHEN g % 20 <> 0 THEN d + interval '3 minutes' END,
     CASE WHEN g % 5 <> 0 THEN d + interval '2 hours' END, d, d, {EVENTS_PER_INCIDENT},
-    (SELECT min(id) FROM accounts_team) + g % {TEAMS}
+    (SELECT min(id) FROM accounts_team) + g % {TEAMS}, 0
   FROM generate_series(1, {INCIDENTS}) g,
        LATERAL (SELECT now() - ({INCIDENTS} - g) * interval '5 minutes' AS d) AS t;
 INSERT INTO incidents_incident_services (incident_id, service_id)
@@ -90,7 +96,7 @@ def bench_env() -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
+        "REDIS_URL": quick.redis_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -128,10 +134,7 @@ def prepare_database(reuse: bool) -> None:
         print(f"reusing {DB_NAME}: already seeded")
         manage("migrate", "--noinput")
         return
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    manage("migrate", "--noinput")
+    quick.fresh_database(DB_NAME, lambda: manage("migrate", "--noinput"))
     started = time.perf_counter()
     with psycopg.connect(f"{PG}/{DB_NAME}") as conn:
         conn.execute(SEED_SQL)  # several statements: allowed without parameters
@@ -152,7 +155,7 @@ def start_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "2"]
+    command += ["--port", str(port), "--workers", quick.WORKERS]
     with log.open("wb") as out:  # the child keeps its own handle
         server = subprocess.Popen(
             command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -189,7 +192,7 @@ def measure(client: httpx.Client, numbers: list[int], n: int) -> dict[str, list[
     Only the request is timed; each response is checked after the clock stops."""
     expected_results = {"healthz": None, "list": 50, "timeline": EVENTS_PER_INCIDENT}
     times: dict[str, list[float]] = {name: [] for name in expected_results}
-    for round_ in range(50 + n):
+    for round_ in range(WARM + n):
         for name in random.sample(list(expected_results), 3):
             url = {
                 "healthz": "/healthz",
@@ -204,7 +207,7 @@ def measure(client: httpx.Client, numbers: list[int], n: int) -> dict[str, list[
             expected = expected_results[name]
             if expected is not None and len(response.json()["results"]) != expected:
                 sys.exit(f"{url} did not return {expected} results")
-            if round_ >= 50:
+            if round_ >= WARM:
                 times[name].append(elapsed)
     return times
 
@@ -227,7 +230,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep keel_bench if seeded")
     parser.add_argument("--explain", action="store_true", help="always run profile_list.py")
     parser.add_argument("--requests", type=int, default=1000, help="timed requests each")
+    parser.add_argument("--quick", action="store_true", help="500 incidents, 20 requests")
     args = parser.parse_args()
+    if args.quick:
+        args.requests = 20
     os.environ.update(bench_env())
     cpu = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -238,7 +244,7 @@ def main() -> None:
 
     prepare_database(args.reuse)
     token = manage("issue_token", EMAIL, "--name", "bench").strip()
-    manage("collectstatic", "--noinput")
+    quick.collectstatic(lambda: manage("collectstatic", "--noinput"))
     numbers = public_numbers()
     log = Path(tempfile.mkstemp(prefix="keel-bench-", suffix=".log")[1])
     server, base_url = start_server(log)
@@ -254,10 +260,10 @@ def main() -> None:
         log.unlink(missing_ok=True)
 
     print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
-    api_requests = 2 * (50 + args.requests)  # list and timeline, warm-up included
+    api_requests = 2 * (WARM + args.requests)  # list and timeline, warm-up included
     print(f"PostgreSQL sessions opened by the server: {opened} for {api_requests} API requests")
     trivial_p95 = percentile(times["healthz"], 95)
-    print(f"\n{args.requests} requests each, after 50 warm-up; ms")
+    print(f"\n{args.requests} requests each, after {WARM} warm-up; ms")
     print(f"{'endpoint':40} {'p50':>7} {'p95':>7} {'p99':>7} {'p95/healthz':>12}")
     for name, label in LABELS.items():
         p50, p95, p99 = (percentile(times[name], q) for q in (50, 95, 99))
@@ -267,7 +273,8 @@ def main() -> None:
     print(f"\ngoal (list p95 <= {GOAL_MS:.0f} ms and <= {GOAL_RATIO:.0f}x healthz): "
           f"{'met' if met else 'MISSED'}")  # fmt: skip
     if args.explain or not met:  # where the time goes: steps in-process, EXPLAIN ANALYZE
-        subprocess.run([str(BIN / "python"), str(ROOT / "bench" / "profile_list.py")], check=True)
+        profile = [str(BIN / "python"), str(ROOT / "bench" / "profile_list.py")]
+        subprocess.run(profile + (["--quick"] if args.quick else []), check=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ and reports:
 - floors measured in the same run: GET /healthz, and a bare Celery round trip (a task on
   the paging queue that posts to the receiver).
 
-    .venv/bin/python bench/paging_latency.py [--incidents 200]
+    .venv/bin/python bench/paging_latency.py [--incidents 200] [--quick]
+
+--quick pages 5 incidents: it checks the script still runs.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-import psycopg
+import quick
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "keel_bench_paging"
+DB_NAME = quick.database_name("keel_bench_paging")
 MINUTE_SECONDS = 1.0
 sys.path.insert(0, str(ROOT))
 
@@ -84,7 +86,7 @@ def env() -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12"),
+        "REDIS_URL": quick.redis_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")),
         "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
@@ -117,13 +119,14 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="5 incidents")
     args = parser.parse_args()
+    if args.quick:
+        args.incidents = 5
     os.environ.update(env())
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    subprocess.run([str(BIN / "python"), "manage.py", "migrate", "--noinput", "-v", "0"],
-                   cwd=ROOT, check=True)  # fmt: skip
+    quick.fresh_database(DB_NAME, lambda: subprocess.run(
+        [str(BIN / "python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True
+    ))  # fmt: skip
 
     import django
 
@@ -166,7 +169,7 @@ def main() -> None:
     logs.mkdir(exist_ok=True)
     port = free_port()
     web = start([str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1", "--port",
-                 str(port), "--workers", "2"], logs / "bench-paging-web.log")  # fmt: skip
+                 str(port), "--workers", quick.WORKERS], logs / "bench-paging-web.log")  # fmt: skip
     worker = start([str(BIN / "celery"), "-A", "keel", "worker", "-Q", "paging", "-n",
                     "bench-paging@%h", "--concurrency", "2", "--loglevel", "WARNING", "-I",
                     "tests.chat.probe_tasks"], logs / "bench-paging-worker.log")  # fmt: skip

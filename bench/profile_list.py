@@ -16,14 +16,17 @@ from collections.abc import Callable
 
 from api_list import EMAIL, ROOT, bench_env
 
+# --quick (api_list.py --quick passes it on): a few runs, to check the script still runs.
+WARM, RUNS = (2, 5) if "--quick" in sys.argv else (10, 50)
+
 
 def timed(name: str, step: Callable[[], object]) -> None:
-    for _ in range(10):
+    for _ in range(WARM):
         step()
     started = time.perf_counter()
-    for _ in range(50):
+    for _ in range(RUNS):
         step()
-    print(f"  {name:34} {(time.perf_counter() - started) * 1000 / 50:6.1f}")
+    print(f"  {name:34} {(time.perf_counter() - started) * 1000 / RUNS:6.1f}")
 
 
 def main() -> None:
@@ -50,7 +53,7 @@ def main() -> None:
 
     page = list(visible()[:50])
     data = IncidentSerializer(page, many=True, context={"request": request}).data  # to render
-    print("the list's steps in-process, mean of 50 runs after 10 warm-up (ms):")
+    print(f"the list's steps in-process, mean of {RUNS} runs after {WARM} warm-up (ms):")
     timed("COUNT(*) for the paginator", lambda: visible().count())
     timed("page of 50, without prefetches", lambda: list(visible().prefetch_related(None)[:50]))
     timed("page of 50, with prefetches", lambda: list(visible()[:50]))

@@ -12,7 +12,9 @@ Goal: p99 <= 100 ms at 200 clients and <= 150 ms at 500, nothing lost at any siz
 experiments; "core" is as-is.
 
     .venv/bin/python bench/room_fanout.py [--sizes 50,200,500] [--notes 30] [--idle 8]
-        [--every S] [--layer core|core-fixed|pubsub] [--no-deflate]
+        [--every S] [--layer core|core-fixed|pubsub] [--no-deflate] [--quick]
+
+--quick: 5 clients, 3 notes, 0.5 s idle: it checks the script still runs.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ import time
 from pathlib import Path
 
 import httpx
-import psycopg
+import quick
 import redis.asyncio as aioredis
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN, PG = ROOT / ".venv" / "bin", "postgres://postgres@127.0.0.1:5432"
-DB_NAME, REDIS_URL, EMAIL = "keel_room_bench", "redis://127.0.0.1:6379/6", "room@example.com"
+DB_NAME = quick.database_name("keel_room_bench")
+REDIS_URL, EMAIL = quick.redis_url("redis://127.0.0.1:6379/6"), "room@example.com"
 GOALS_MS, GAP_S, DRAIN_S, SETTLE_S = {200: 100.0, 500: 150.0}, 0.1, 5.0, 1.0
 FLAGS = "DEBUG=false ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false "
 FLAGS += "SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false SECURE_HSTS_SECONDS=0"
@@ -231,13 +234,10 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 
 async def run(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[int, dict, dict]]:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    quick.fresh_database(DB_NAME, lambda: manage(env, "migrate", "--noinput"))
     async with aioredis.Redis.from_url(REDIS_URL) as r:
         await r.flushdb()
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")
+    quick.collectstatic(lambda: manage(env, "collectstatic", "--noinput"))
     seeded = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
     token = manage(env, "issue_token", EMAIL, "--name", "room bench").strip()
     with socket.socket() as sock:
@@ -245,7 +245,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> list[tuple[int, 
         port = sock.getsockname()[1]
     log = Path(tempfile.mkstemp(prefix="keel-room-", suffix=".log")[1])
     command = [str(BIN / "uvicorn"), "keel.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "2"]
+    command += ["--port", str(port), "--workers", quick.WORKERS]
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)  # fmt: skip
@@ -294,7 +294,10 @@ def main() -> None:
     parser.add_argument("--layer", choices=LAYERS, default="core")
     parser.add_argument("--no-deflate", dest="deflate", action="store_const", const=None,
                         default="deflate", help="do not offer permessage-deflate")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="5 clients, 3 notes")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.notes, args.idle = [5], 3, 0.5
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # N sockets + N subscribers
     cpu = Path("/proc/cpuinfo").read_text().split("model name")[1].split("\n")[0].strip(": \t")

@@ -13,6 +13,7 @@ JSON's \\ud800 escapes) cannot be encoded as UTF-8. Each of those used to be a 5
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,3 +144,13 @@ def check_time(value: datetime, name: str, *, declared_at: datetime | None = Non
             f"(earliest {earliest:%Y-%m-%d %H:%M} UTC)."
         )
     return value
+
+
+def parse_time_zone(raw: Any) -> str:
+    """An IANA time zone name, exactly as tzdata spells it (the schedule form and the
+    schedules API both read zones here)."""
+    if isinstance(raw, str) and len(raw) <= 64 and raw.strip() in zoneinfo.available_timezones():
+        return raw.strip()
+    raise BadValue(
+        f"{_shown(raw)} is not a known time zone: give an IANA name such as Europe/London."
+    )

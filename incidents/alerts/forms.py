@@ -6,7 +6,7 @@ from django import forms
 
 from incidents.models import Severity
 
-from .models import Integration
+from .models import Integration, Kind
 
 MAX_MAINTENANCE_MINUTES = 90 * 24 * 60
 
@@ -15,8 +15,13 @@ class IntegrationForm(forms.ModelForm):
     class Meta:
         model = Integration
         fields = ["kind", "name", "default_severity", "auto_resolve", "secret"]
-        labels = {"secret": "HMAC secret (Grafana, optional)"}
+        labels = {"kind": "Sent by", "secret": "HMAC secret (Grafana only)"}
         widgets = {"secret": forms.PasswordInput(render_value=False)}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Every integration has a kind: no "---------" to pick.
+        self.fields["kind"].choices = Kind.choices
 
 
 class MaintenanceForm(forms.Form):

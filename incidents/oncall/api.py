@@ -82,10 +82,8 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
         found = services.final_shifts(schedule, start, end)
-        shifts = [{"user": f.user, "start": f.start, "end": f.end} for f in found]
         gaps = services.rotation.gaps_between(found, start, end)
-        body = {"shifts": shifts, "gaps": [{"start": g.start, "end": g.end} for g in gaps]}
-        return Response(s.ShiftsSerializer(body).data)
+        return Response(s.shifts_body(found, gaps))
 
     @extend_schema(
         request=s.OverrideSerializer,

@@ -39,7 +39,7 @@ def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
     shifts = services.final_shifts(schedule, start, end)
     body = ical.build_calendar(
         f"On call: {schedule.name}", f"schedule-{schedule.pk}",
-        ((schedule.name, shift) for shift in shifts), now,
+        ((schedule, shift) for shift in shifts), now,
     )  # fmt: skip
     return _calendar_response(body, f"oncall-{schedule.pk}.ics")
 
@@ -54,6 +54,6 @@ def person_feed(request: HttpRequest, token: str) -> HttpResponse:
     mine = services.shifts_of_person(calendar.user, start, end)
     body = ical.build_calendar(
         f"My on-call shifts ({calendar.user.name})", f"person-{calendar.user.pk}",
-        ((schedule.name, shift) for schedule, shift in mine), now,
+        mine, now,
     )  # fmt: skip
     return _calendar_response(body, "my-oncall.ics")

@@ -7,8 +7,10 @@ import re
 import zoneinfo
 
 from django import forms
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Team
+from incidents.parsing import BadValue, parse_time_zone
 
 from . import rotation
 from .models import Schedule
@@ -23,12 +25,40 @@ RESTRICTION_LINE = re.compile(
 )
 
 
-def zone_choices() -> list[tuple[str, str]]:
-    return [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
+class ZoneInput(forms.TextInput):
+    """A text box that suggests every IANA zone as you type (an HTML datalist), instead of
+    a 600-entry list with no search."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__({"list": "time-zones", "autocomplete": "off", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join(
+            "", '<option value="{}">', ((zone,) for zone in sorted(zoneinfo.available_timezones()))
+        )
+        box = super().render(name, value, attrs, renderer)
+        return format_html('{}<datalist id="time-zones">{}</datalist>', box, options)
+
+
+class TimeZoneField(forms.CharField):
+    """Read through parsing.parse_time_zone, as the API reads it."""
+
+    widget = ZoneInput
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return parse_time_zone(value)
+        except BadValue as problem:
+            raise forms.ValidationError(problem.message) from problem
 
 
 class ScheduleForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=zone_choices, initial="UTC")
+    time_zone = TimeZoneField(
+        initial="UTC", help_text="Type to search, e.g. Europe/London or America/New_York."
+    )
 
     class Meta:
         model = Schedule

@@ -33,12 +33,12 @@ order they apply:
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from .wallclock import to_instant
 
 UNITS = ("hours", "days", "weeks")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -124,30 +124,6 @@ def validate_restriction(restriction: Restriction) -> None:
             "A restriction ends when it starts: give an end after the start, an end before it "
             "for a window that crosses midnight (18:00-08:00), or 00:00-24:00 for whole days.",
         )
-
-
-# --- Local time -> instant -----------------------------------------------------------------
-
-
-def to_instant(naive: datetime, zone: ZoneInfo) -> datetime:
-    """The instant (UTC) of a local wall-clock time: the first occurrence of a time that
-    exists twice, the first valid instant after a time that does not exist."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    instant = first.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) == naive:
-        return instant
-    # In a gap: fold=1 reads it with the offset after the jump (an earlier instant), fold=0
-    # with the offset before it (a later one). The jump lies between; find it to the second.
-    low = int(naive.replace(tzinfo=zone, fold=1).astimezone(UTC).timestamp())
-    high = int(instant.timestamp())
-    offset_after = instant.astimezone(zone).utcoffset()
-    while high - low > 1:
-        middle = (low + high) // 2
-        if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == offset_after:
-            high = middle
-        else:
-            low = middle
-    return datetime.fromtimestamp(high, UTC)
 
 
 # --- One layer -----------------------------------------------------------------------------
@@ -242,13 +218,22 @@ def layer_shifts(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) -
         k, begin = k + 1, finish
     if not layer.restrictions:
         return pieces
-    restricted = []
-    for window_start, window_end in _allowed(layer, zone, start, end):
-        for piece in pieces:
-            s, e = max(piece.start, window_start), min(piece.end, window_end)
-            if s < e:
-                restricted.append(Shift(piece.who, s, e))
-    restricted.sort(key=lambda piece: piece.start)
+    # Both lists are sorted and disjoint: one merge pass, not windows x pieces.
+    return _intersect(pieces, _allowed(layer, zone, start, end))
+
+
+def _intersect(pieces: Sequence[Shift], windows: Sequence[tuple[datetime, datetime]]):
+    """The parts of `pieces` inside `windows` (each sorted, each disjoint), in order."""
+    restricted, i, j = [], 0, 0
+    while i < len(pieces) and j < len(windows):
+        piece, (window_start, window_end) = pieces[i], windows[j]
+        s, e = max(piece.start, window_start), min(piece.end, window_end)
+        if s < e:
+            restricted.append(Shift(piece.who, s, e))
+        if piece.end <= window_end:
+            i += 1
+        else:
+            j += 1
     return restricted
 
 
@@ -282,40 +267,51 @@ def who_is_on_call(schedule: Schedule, at: datetime) -> Hashable | None:
     return None
 
 
-def _covering(pieces: Sequence[Shift], starts: Sequence[datetime], at: datetime):
-    i = bisect.bisect_right(starts, at) - 1
-    if i >= 0 and pieces[i].start <= at < pieces[i].end:
-        return pieces[i].who
-    return None
+def _subtract(free: list[tuple[datetime, datetime]], taken: Sequence[Shift]):
+    """`free` (sorted, disjoint) less the time of `taken` (sorted, disjoint), and the parts
+    of `taken` that were free."""
+    left: list[tuple[datetime, datetime]] = []
+    got: list[Shift] = []
+    i = 0
+    for free_start, free_end in free:
+        cursor = free_start
+        # Skip what ends before this free interval; the next one may still use it.
+        while i < len(taken) and taken[i].end <= cursor:
+            i += 1
+        j = i
+        while j < len(taken) and taken[j].start < free_end:
+            s, e = max(taken[j].start, cursor), min(taken[j].end, free_end)
+            if s < e:
+                if cursor < s:
+                    left.append((cursor, s))
+                got.append(Shift(taken[j].who, s, e))
+                cursor = e
+            j += 1
+        if cursor < free_end:
+            left.append((cursor, free_end))
+    return left, got
 
 
-def _segments(schedule: Schedule, start: datetime, end: datetime) -> Iterator[Shift]:
-    """Elementary pieces between consecutive boundaries, each with its one person."""
-    overrides = [
-        o for o in schedule.overrides if o.start < end and o.end > start and o.start < o.end
-    ]
-    layers = [layer_shifts(layer, schedule.zone, start, end) for layer in schedule.layers]
-    bounds = {start, end}
-    for pieces in layers:
-        for piece in pieces:
-            bounds.update((piece.start, piece.end))
-    for override in overrides:
-        bounds.update((max(override.start, start), min(override.end, end)))
-    ordered = sorted(bounds)
-    starts = [[piece.start for piece in pieces] for pieces in layers]
-    for s, e in itertools.pairwise(ordered):
-        who = None
-        for override in reversed(overrides):
-            if override.start <= s < override.end:
-                who = override.who
-                break
-        if who is None:
-            for pieces, piece_starts in zip(reversed(layers), reversed(starts), strict=True):
-                who = _covering(pieces, piece_starts, s)
-                if who is not None:
-                    break
-        if who is not None:
-            yield Shift(who, s, e)
+def _segments(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    """Who has each moment of [start, end), in pieces sorted by start. Paints from the top
+    down (the last override, then the other overrides, then the top layer, and so on), each
+    taking only time nobody above it has: linear in the number of pieces."""
+    free = [(start, end)]
+    found: list[Shift] = []
+    for override in reversed(schedule.overrides):
+        s, e = max(override.start, start), min(override.end, end)
+        if s < e:
+            free, got = _subtract(free, [Shift(override.who, s, e)])
+            found += got
+    for layer in reversed(schedule.layers):
+        if not free:
+            break
+        # Ask the layer only for the span still free.
+        pieces = layer_shifts(layer, schedule.zone, free[0][0], free[-1][1])
+        free, got = _subtract(free, pieces)
+        found += got
+    found.sort(key=lambda piece: piece.start)
+    return found
 
 
 def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:

@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Prefetch
 
-from . import rotation
+from accounts.models import Role
+
+from . import rotation, shift_cache
 from .models import Layer, LayerParticipant, Override, Schedule
 
 User = get_user_model()
@@ -58,6 +60,28 @@ def rotation_of(schedule: Schedule, start: datetime, end: datetime, *, layers=No
     )
 
 
+def viewers_among(team_id: int, people) -> list[User]:
+    """Those of `people` who only view `team_id`: they can be paged but cannot acknowledge,
+    escalate or take a shift, so putting them on call deserves a warning."""
+    ids = {person.pk for person in people}
+    return list(
+        User.objects.filter(
+            pk__in=ids, memberships__team=team_id, memberships__role=Role.VIEWER
+        ).order_by("email")
+    )
+
+
+def viewer_warning(team, people) -> str | None:
+    viewers = viewers_among(team.pk, people)
+    if not viewers:
+        return None
+    names = ", ".join(person.name for person in viewers)
+    return (
+        f"{names} only {'views' if len(viewers) == 1 else 'view'} {team}: they would be "
+        f"paged but cannot acknowledge or act. Make them responders, or choose someone else."
+    )
+
+
 def people_by_id(ids) -> dict[int, User]:
     return {user.pk: user for user in User.objects.filter(pk__in=set(ids))}
 
@@ -72,7 +96,7 @@ class ShiftOf:
 
 
 def final_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[ShiftOf]:
-    found = rotation.shifts(rotation_of(schedule, start, end), start, end)
+    found = shift_cache.shifts(rotation_of(schedule, *shift_cache.day_span(start, end)), start, end)
     people = people_by_id(s.who for s in found)
     return [ShiftOf(people[s.who], s.start, s.end) for s in found if s.who in people]
 
@@ -113,10 +137,29 @@ class NowAndNext:
     next: ShiftOf | None
 
 
-def now_and_next(schedule: Schedule, now: datetime, horizon=timedelta(days=35)) -> NowAndNext:
-    found = final_shifts(schedule, now, now + horizon)
-    current = found[0] if found and found[0].start <= now else None
-    upcoming = [s for s in found if s.start > now]
+# How far to look back for the start of the shift going on now, and ahead for the next one,
+# widening only when needed: most answers come from the first, cheap window.
+WINDOWS = (timedelta(days=1), timedelta(days=7), timedelta(days=35))
+
+
+def shifts_from(schedule: Schedule, at: datetime, end: datetime) -> list[ShiftOf]:
+    """The final shifts that end after `at`, up to `end`: the one going on at `at` whole
+    (its real start, up to 35 days back), not cut at `at`."""
+    for back in WINDOWS:
+        found = [s for s in final_shifts(schedule, at - back, end) if s.end > at]
+        if not found or found[0].start > at - back or back == WINDOWS[-1]:
+            return found
+    return []  # not reached
+
+
+def now_and_next(schedule: Schedule, now: datetime, horizon=WINDOWS[-1]) -> NowAndNext:
+    """The shift going on now (whole) and the next one, looking at most `horizon` ahead."""
+    for ahead in (*(w for w in WINDOWS if w < horizon), horizon):
+        found = shifts_from(schedule, now, now + ahead)
+        current = found[0] if found and found[0].start <= now else None
+        upcoming = [s for s in found if s.start > now]
+        if upcoming and (current is None or current.end < now + ahead):
+            break
     return NowAndNext(schedule, current, upcoming[0] if upcoming else None)
 
 

@@ -25,6 +25,14 @@ class Track:
 
 
 @dataclass(frozen=True)
+class Key:
+    """One person in the chart's legend, in the colour of their bars."""
+
+    name: str
+    colour: int
+
+
+@dataclass(frozen=True)
 class Tick:
     x: float
     label: str
@@ -34,15 +42,21 @@ def _x(moment: datetime, start: datetime, end: datetime) -> float:
     return round((moment - start) / (end - start) * WIDTH, 2)
 
 
-def build(start: datetime, end: datetime, tracks, zone: tzinfo) -> tuple[list[Track], list[Tick]]:
+def build(
+    start: datetime, end: datetime, tracks, zone: tzinfo
+) -> tuple[list[Track], list[Tick], list[Key]]:
     """`tracks`: [(name, [shift with .user, .start, .end])]. Colours follow people, the same
-    person the same colour on every track."""
+    person the same colour on every track; the legend names each colour once."""
     colour_of: dict[int, int] = {}
+    legend: list[Key] = []
     drawn = []
     for name, shifts in tracks:
         bars = []
         for shift in shifts:
-            colour = colour_of.setdefault(shift.user.pk, len(colour_of) % COLOURS)
+            if shift.user.pk not in colour_of:
+                colour_of[shift.user.pk] = len(colour_of) % COLOURS
+                legend.append(Key(shift.user.name, colour_of[shift.user.pk]))
+            colour = colour_of[shift.user.pk]
             x = _x(max(shift.start, start), start, end)
             width = _x(min(shift.end, end), start, end) - x
             local_start, local_end = shift.start.astimezone(zone), shift.end.astimezone(zone)
@@ -58,4 +72,4 @@ def build(start: datetime, end: datetime, tracks, zone: tzinfo) -> tuple[list[Tr
         if day >= start:
             ticks.append(Tick(_x(day, start, end), f"{day:%a %d}"))
         day = (day + timedelta(days=1, hours=2)).replace(hour=0)  # safe across a change
-    return drawn, ticks
+    return drawn, ticks, legend

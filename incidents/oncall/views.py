@@ -77,9 +77,10 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     start = now.replace(minute=0, second=0, microsecond=0)
     end = start + TIMELINE
-    final = services.final_shifts(schedule, start, end)
+    # The shift going on now is listed whole, from its real start.
+    final = services.shifts_from(schedule, now, end)
     layers = services.layer_shifts(schedule, start, end)
-    tracks, ticks = timeline.build(
+    tracks, ticks, legend = timeline.build(
         start,
         end,
         [("Who is on call", final)] + [(str(layer), pieces) for layer, pieces in reversed(layers)],
@@ -98,6 +99,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "layers": layers,
             "tracks": tracks,
             "ticks": ticks,
+            "legend": legend,
             "viewer_zone_name": timezone.get_current_timezone_name(),
             "gaps": services.coverage_gaps(schedule, None, now),
             "overrides": schedule.overrides.filter(end__gt=now).select_related("user"),
@@ -149,7 +151,11 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, instance=schedule, teams=Team.objects.filter(pk=schedule.team_id)
     )
     posted, errors, gaps = None, [], []
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("add_turn"):
+        # "Add a turn" without script: show what was posted again, each layer with more
+        # empty turns, and save nothing yet.
+        posted, _ = layers_from_post(request.POST)
+    elif request.method == "POST":
         posted, errors = layers_from_post(request.POST)
         members = set(team_people(schedule).values_list("pk", flat=True))
         validated = []
@@ -170,6 +176,9 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.save()
                 services.replace_layers(schedule, validated)
                 messages.success(request, f"Schedule “{schedule.name}” saved.")
+                people = [user for layer in validated for user in layer["participants"]]
+                if warning := services.viewer_warning(schedule.team, people):
+                    messages.warning(request, warning)
                 return redirect("oncall:detail", pk=schedule.pk)
     return render(
         request,

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from accounts.models import Team
+from incidents.oncall import services as oncall_services
 from incidents.oncall.models import Schedule
 
 from .models import EscalationPolicy
@@ -106,6 +107,13 @@ StepFormSet = forms.formset_factory(
     can_delete_extra=False, max_num=MAX_STEPS, validate_max=True,
     absolute_max=MAX_STEPS + BLANK_STEPS,
 )  # fmt: skip
+
+
+def viewer_warning(team: Team, steps: list[dict[str, Any]]) -> str | None:
+    """A warning when the steps page someone who only views the team (cannot act)."""
+    return oncall_services.viewer_warning(
+        team, [t["user"] for s in steps for t in s["targets"] if "user" in t]
+    )
 
 
 def step_initial(policy: EscalationPolicy) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from accounts.permissions import (
 from incidents.oncall.models import Schedule
 
 from .models import EscalationPolicy, ServicePaging
-from .policy_forms import PolicyForm, step_formset
+from .policy_forms import PolicyForm, step_formset, viewer_warning
 from .serializers import replace_steps
 
 User = get_user_model()
@@ -121,6 +121,8 @@ def _editor(request: HttpRequest, team: Team, policy: EscalationPolicy | None) -
                 verb = "saved"
             replace_steps(policy, steps.steps())
         messages.success(request, f"Escalation policy “{policy.name}” {verb}.")
+        if warning := viewer_warning(team, steps.steps()):
+            messages.warning(request, warning)
         return redirect(reverse("paging:policies") + f"#policy-{policy.pk}")
     context = {"team": team, "policy": policy, "form": form, "steps": steps,
                "has_schedules": Schedule.objects.filter(team=team).exists()}  # fmt: skip

@@ -40,6 +40,15 @@ def hours(delta: timedelta) -> str:
     return " ".join(parts) or "0m"
 
 
+@register.filter
+def every(layer) -> str:
+    """How often a layer hands off: "every day", "every 2 days", "every hour", "every week"."""
+    unit = str(layer.shift_unit).rstrip("s")
+    if layer.shift_length == 1:
+        return f"every {unit}"
+    return f"every {layer.shift_length} {unit}s"
+
+
 @register.simple_tag
 def viewer_zone() -> str:
     return timezone.get_current_timezone_name()
