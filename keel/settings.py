@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "incidents.postmortems.models.ActionStatus",
         "SeverityEnum": "incidents.models.Severity",
         "IntegrationKindEnum": "incidents.alerts.models.Kind",
+        "PostmortemSectionEnum": "incidents.postmortems.models.Section",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
