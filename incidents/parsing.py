@@ -13,11 +13,12 @@ JSON's \\ud800 escapes) cannot be encoded as UTF-8. Each of those used to be a 5
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 
@@ -31,6 +32,14 @@ MAX_EMAIL = 254
 EARLIEST_BACKDATE = timedelta(days=366)
 # How far in the future a time may be, to forgive clock skew.
 CLOCK_SKEW = timedelta(minutes=5)
+# The one window of dates and instants Keel accepts from anyone (schedules, overrides,
+# maintenance, due dates, queries): far enough for any real plan, near enough that date
+# arithmetic in any zone never overflows. PostgreSQL stores year 10000 (9999-12-31 at
+# -12:00 is 10000-01-01 in UTC), which Python then cannot read back: every page showing
+# the row would fail.
+EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2199, 12, 31)
+# No zone is further from UTC than this (Kiribati +14:00, Baker Island -12:00).
+MAX_OFFSET = timedelta(hours=14)
 
 
 class BadValue(ValueError):
@@ -143,3 +152,36 @@ def check_time(value: datetime, name: str, *, declared_at: datetime | None = Non
             f"(earliest {earliest:%Y-%m-%d %H:%M} UTC)."
         )
     return value
+
+
+def check_instant(value: datetime, name: str) -> datetime:
+    """An instant inside Keel's one window, with an offset some zone really has."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise BadValue(f"{name} has a UTC offset beyond ±14:00, which no time zone has.")
+    if not EARLIEST_DATE <= value.date() <= LATEST_DATE or (
+        offset is not None and not EARLIEST_DATE <= (value - offset).date() <= LATEST_DATE
+    ):
+        raise BadValue(f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+    return value
+
+
+def check_date(value: date, name: str) -> date:
+    """A calendar date inside Keel's one window."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise BadValue(f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+    return value
+
+
+def parse_instant(raw: Any, name: str) -> datetime:
+    """An ISO 8601 instant with its UTC offset ("2026-06-01T09:00:00+02:00"), checked."""
+    problem = BadValue(f"{name} must be a date and time with its offset, like 2026-06-01T09:00Z.")
+    if not isinstance(raw, str) or len(raw) > 64 or not is_storable(raw):
+        raise problem
+    try:
+        value = parse_datetime(raw.strip())
+    except ValueError:  # well formed but impossible: 2026-02-30, +99:00
+        raise BadValue(f"{name}: {_shown(raw)} is not a real date and time.") from None
+    if value is None or value.tzinfo is None:
+        raise problem
+    return check_instant(value, name)

@@ -7,6 +7,7 @@ in a 500 or an HTML page."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -51,7 +52,9 @@ class JSONParser(parsers.JSONParser):
             raise RequestTooLarge(TOO_BIG.format(limit=limit))
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=json_constant)
+            data = json.loads(
+                raw.decode(encoding), parse_constant=json_constant, parse_float=json_float
+            )
         except RecursionError:
             raise exceptions.ParseError(
                 f"JSON parse error - nested more than {MAX_DEPTH} levels deep."
@@ -68,3 +71,11 @@ class JSONParser(parsers.JSONParser):
 def json_constant(name: str):
     """NaN and Infinity are not JSON (DRF's STRICT_JSON refuses them the same way)."""
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def json_float(text: str) -> float:
+    """1e400 reads as infinity, which no field can use (int(inf) raises OverflowError)."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"Number out of range: {text[:40]!r}")
+    return value

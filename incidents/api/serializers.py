@@ -60,12 +60,36 @@ class DateTimeField(serializers.DateTimeField):
             return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class InstantField(DateTimeField):
+    """An instant inside Keel's one window (parsing.check_instant): the same bound for
+    every entry point, so no page can store a time the API would refuse."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        try:
+            return parsing.check_instant(parsed, "The time")
+        except parsing.BadValue as problem:
+            raise serializers.ValidationError(problem.message) from None
+
+
+class BoundedDateField(serializers.DateField):
+    """A calendar date inside Keel's one window (parsing.check_date)."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        try:
+            return parsing.check_date(parsed, "The date")
+        except parsing.BadValue as problem:
+            raise serializers.ValidationError(problem.message) from None
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: TextField,
         models.TextField: TextField,
-        models.DateTimeField: DateTimeField,
+        models.DateTimeField: InstantField,
+        models.DateField: BoundedDateField,
     }
 
 

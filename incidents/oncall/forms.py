@@ -9,6 +9,7 @@ import zoneinfo
 from django import forms
 
 from accounts.models import Team
+from incidents.forms import InstantFormField
 
 from . import rotation
 from .models import Schedule
@@ -41,8 +42,8 @@ class ScheduleForm(forms.ModelForm):
 
 class OverrideForm(forms.Form):
     user = forms.TypedChoiceField(coerce=int, label="Who covers")
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = InstantFormField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = InstantFormField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     def __init__(self, *args, people=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +17,8 @@ from rest_framework.exceptions import PermissionDenied
 from accounts.models import Membership, Team
 from accounts.permissions import can_edit_schedules, team_role
 from incidents.api.serializers import (
+    BoundedDateField,
+    InstantField,
     ModelSerializer,
     TextField,
     UserRefField,
@@ -27,9 +29,6 @@ from . import rotation, services
 from .models import Override, Schedule, ShiftUnit
 
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-# Dates and instants Keel will compute with: far enough for any real schedule, near enough
-# that date arithmetic never overflows.
-EARLIEST, LATEST = date(1970, 1, 1), date(2199, 12, 31)
 
 
 @extend_schema_field(
@@ -100,15 +99,10 @@ class LayerSerializer(serializers.Serializer):
     shift_length = serializers.IntegerField(min_value=1, max_value=1000)
     shift_unit = serializers.ChoiceField(choices=ShiftUnit.choices)
     handoff_time = ClockField(help_text="Local time of day of each handoff, HH:MM.")
-    start_date = serializers.DateField(
+    start_date = BoundedDateField(
         help_text="The first handoff is at handoff_time on this date, local time."
     )
     restrictions = RestrictionSerializer(many=True, required=False, default=list, max_length=14)
-
-    def validate_start_date(self, value):
-        if not EARLIEST <= value <= LATEST:
-            raise serializers.ValidationError(f"Give a date between {EARLIEST} and {LATEST}.")
-        return value
 
     def validate(self, attrs):
         attrs["handoff_time"] = services.parse_clock(attrs["handoff_time"])
@@ -202,12 +196,6 @@ class ScheduleSerializer(ModelSerializer):
         return data
 
 
-def check_instant(value: datetime) -> datetime:
-    if not EARLIEST <= value.date() <= LATEST:
-        raise serializers.ValidationError(f"Give a time between {EARLIEST} and {LATEST}.")
-    return value
-
-
 class OverrideSerializer(ModelSerializer):
     user = UserRefField(help_text="The person who covers, by email or id.")
 
@@ -215,12 +203,6 @@ class OverrideSerializer(ModelSerializer):
         model = Override
         fields = ["id", "user", "start", "end", "created_at"]
         read_only_fields = ["created_at"]
-
-    def validate_start(self, value):
-        return check_instant(value)
-
-    def validate_end(self, value):
-        return check_instant(value)
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
@@ -234,23 +216,14 @@ class OverrideSerializer(ModelSerializer):
 
 
 class OnCallQuerySerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, help_text="ISO 8601; default now.")
-
-    def validate_at(self, value):
-        return check_instant(value)
+    at = InstantField(required=False, help_text="ISO 8601; default now.")
 
 
 class RangeQuerySerializer(serializers.Serializer):
-    start = serializers.DateTimeField(required=False, help_text="ISO 8601; default now.")
-    end = serializers.DateTimeField(
+    start = InstantField(required=False, help_text="ISO 8601; default now.")
+    end = InstantField(
         required=False, help_text="ISO 8601; default start + 14 days; at most 90 days after start."
     )
-
-    def validate_start(self, value):
-        return check_instant(value)
-
-    def validate_end(self, value):
-        return check_instant(value)
 
     def validate(self, attrs):
         start = attrs.setdefault("start", self.context["now"])
