@@ -28,6 +28,8 @@ from .models import Service
 _ID = re.compile(r"[0-9]{1,18}")
 MAX_ID = 2**63 - 1
 MAX_EMAIL = 254
+# NUL, and surrogates (in a Python str every one left is alone: JSON's pairs are joined).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A back-dated time may reach this far before the incident was declared.
 EARLIEST_BACKDATE = timedelta(days=366)
 # How far in the future a time may be, to forgive clock skew.
@@ -84,6 +86,45 @@ def is_storable(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate
         return False
     return True
+
+
+def clean_text(text: str) -> str:
+    """A sender's text made storable: NUL and lone surrogates become U+FFFD, as a UTF-8
+    decoder shows bytes it cannot read. For senders whose alert must not be lost."""
+    if is_storable(text):
+        return text
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def cleaned(data: Any) -> Any:
+    """Parsed JSON with every string (keys too) made storable by `clean_text`."""
+    if isinstance(data, str):
+        return clean_text(data)
+    if isinstance(data, dict):
+        return {clean_text(key): cleaned(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [cleaned(item) for item in data]
+    return data
+
+
+def unstorable_place(data: Any) -> str | None:
+    """Where in parsed JSON the first string (or key) PostgreSQL cannot store is, as a path
+    like "layers[0].name", or None. Iterative: the data may be deep."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if not is_storable(value):
+                return where or "the body"
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                place = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and not is_storable(key):
+                    return f"a key in {where}" if where else "a key"
+                stack.append((inner, place))
+        elif isinstance(value, list):
+            stack.extend((inner, f"{where}[{index}]") for index, inner in enumerate(value))
+    return None
 
 
 def storable_text(raw: Any, name: str, max_length: int) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
+from incidents import parsing
 from keel.errors import TOO_BIG
 
 # Nothing Keel accepts nests deeper than a few levels; this leaves room and stays far
@@ -64,6 +65,15 @@ class JSONParser(parsers.JSONParser):
         if nesting_depth(data) > MAX_DEPTH:
             raise exceptions.ParseError(
                 f"JSON parse error - nested more than {MAX_DEPTH} levels deep."
+            )
+        # One rule for every API write: text PostgreSQL cannot store (a NUL, a lone
+        # surrogate from a \ud800 escape) is refused here, naming where it is, rather
+        # than by each field, or not at all in a JSON field's keys.
+        place = parsing.unstorable_place(data)
+        if place is not None:
+            raise exceptions.ParseError(
+                f"JSON parse error - {place[:80]!r} contains a NUL character or a lone "
+                "surrogate (\\ud800-\\udfff), which cannot be stored."
             )
         return data
 

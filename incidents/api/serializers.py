@@ -83,6 +83,23 @@ class BoundedDateField(serializers.DateField):
             raise serializers.ValidationError(problem.message) from None
 
 
+def require_whole(attrs: dict, serializer: serializers.Serializer) -> dict:
+    """A nested item (a layer, a step) is always given whole: under PATCH, DRF skips its
+    missing fields (and their defaults) as if the item were being patched too, and the
+    code that stores it then fails on the missing key. Names what is missing instead."""
+    missing = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or name in attrs:
+            continue
+        if field.required:
+            missing[name] = ["This field is required."]
+        elif field.default is not serializers.empty:
+            attrs[name] = field.get_default()
+    if missing:
+        raise serializers.ValidationError(missing)
+    return attrs
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

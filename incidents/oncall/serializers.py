@@ -23,6 +23,7 @@ from incidents.api.serializers import (
     TextField,
     UserRefField,
     UserSummarySerializer,
+    require_whole,
 )
 
 from . import rotation, services
@@ -70,6 +71,7 @@ class RestrictionSerializer(serializers.Serializer):
     end = ClockField(allow_24=True)
 
     def validate(self, attrs):
+        require_whole(attrs, self)
         if attrs["end"] == attrs["start"]:
             raise serializers.ValidationError(
                 {
@@ -105,6 +107,7 @@ class LayerSerializer(serializers.Serializer):
     restrictions = RestrictionSerializer(many=True, required=False, default=list, max_length=14)
 
     def validate(self, attrs):
+        require_whole(attrs, self)
         attrs["handoff_time"] = services.parse_clock(attrs["handoff_time"])
         return attrs
 
