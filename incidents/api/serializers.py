@@ -94,7 +94,9 @@ def require_whole(attrs: dict, serializer: serializers.Serializer) -> dict:
         if field.required:
             missing[name] = ["This field is required."]
         elif field.default is not serializers.empty:
-            attrs[name] = field.get_default()
+            # Not field.get_default(): under PATCH it raises SkipField, which would drop
+            # the whole list the item is in, silently.
+            attrs[name] = field.default() if callable(field.default) else field.default
     if missing:
         raise serializers.ValidationError(missing)
     return attrs
