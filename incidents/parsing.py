@@ -107,23 +107,23 @@ def cleaned(data: Any) -> Any:
     return data
 
 
-def unstorable_place(data: Any) -> str | None:
-    """Where in parsed JSON the first string (or key) PostgreSQL cannot store is, as a path
-    like "layers[0].name", or None. Iterative: the data may be deep."""
-    stack: list[tuple[Any, str]] = [(data, "")]
+def unstorable_place(data: Any) -> tuple[Any, ...] | None:
+    """Where in parsed JSON the first string (or key) PostgreSQL cannot store is, as the
+    keys and indexes leading to it (a bad key: its dict's path, then the key), or None.
+    Iterative: the data may be deep."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
     while stack:
         value, where = stack.pop()
         if isinstance(value, str):
             if not is_storable(value):
-                return where or "the body"
+                return where
         elif isinstance(value, dict):
             for key, inner in value.items():
-                place = f"{where}.{key}" if where else str(key)
                 if isinstance(key, str) and not is_storable(key):
-                    return f"a key in {where}" if where else "a key"
-                stack.append((inner, place))
+                    return (*where, key)
+                stack.append((inner, (*where, key)))
         elif isinstance(value, list):
-            stack.extend((inner, f"{where}[{index}]") for index, inner in enumerate(value))
+            stack.extend((inner, (*where, index)) for index, inner in enumerate(value))
     return None
 
 

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from django.conf import settings
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, parsers, serializers, status
 
 from incidents import parsing
 from keel.errors import TOO_BIG
@@ -67,14 +67,16 @@ class JSONParser(parsers.JSONParser):
                 f"JSON parse error - nested more than {MAX_DEPTH} levels deep."
             )
         # One rule for every API write: text PostgreSQL cannot store (a NUL, a lone
-        # surrogate from a \ud800 escape) is refused here, naming where it is, rather
-        # than by each field, or not at all in a JSON field's keys.
+        # surrogate from a \\ud800 escape) is refused here, under the field it is in,
+        # rather than by each field (or not at all, in a JSON field's keys).
         place = parsing.unstorable_place(data)
         if place is not None:
-            raise exceptions.ParseError(
-                f"JSON parse error - {place[:80]!r} contains a NUL character or a lone "
-                "surrogate (\\ud800-\\udfff), which cannot be stored."
-            )
+            field = str(place[0]) if place and isinstance(data, dict) else "non_field_errors"
+            inside = "".join(f"[{p!r}]" for p in place[1:])
+            raise serializers.ValidationError(
+                {field: [f"{inside + ' ' if inside else ''}contains a NUL character or a lone "
+                         "surrogate (\\ud800-\\udfff): text that cannot be stored."]}
+            )  # fmt: skip
         return data
 
 
