@@ -99,6 +99,17 @@ def as_json(body: Any, value: Any) -> str:
     return text.replace(json.dumps(_PLACEHOLDER), raw)
 
 
+def as_form(body: dict[str, Any], value: Any) -> dict[str, Any]:
+    """A form body made by `with_value`, with the value as a browser would send it."""
+
+    def text(item: Any) -> Any:
+        if item == _PLACEHOLDER:
+            return as_text(value)
+        return item if isinstance(item, (str, list, int)) else as_text(item)
+
+    return {text(key): text(item) for key, item in body.items()}
+
+
 def as_text(value: Any) -> str:
     """A hostile value as a form field's text."""
     if isinstance(value, Raw):

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import traceback
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import pytest
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import Resolver404, resolve
 
@@ -32,7 +33,7 @@ from .hostile import (
     NAMES,
     SEGMENTS,
     VALUES,
-    Raw,
+    as_form,
     as_json,
     as_text,
     form_encoded,
@@ -41,8 +42,30 @@ from .hostile import (
 )
 from .test_authorization import snapshot
 
+APPS = ("accounts", "incidents", "chat", "oncall", "postmortems", "alerts", "paging")
+# Columns a request may touch without changing anything a person would notice.
+NOT_NOTICED = {"accounts_apitoken": "id, user_id, name, revoked_at"}
+
+
+def fingerprint() -> dict[str, str]:
+    """Every Keel table's rows, hashed by PostgreSQL in one query: cheap enough to take
+    around every hostile request (tests/test_authorization.py's snapshot reads them all
+    into Python, which is what proves they can be read back: taken after each write)."""
+    tables = [m._meta.db_table for a in APPS for m in apps.get_app_config(a).get_models()]
+    parts = [  # table and column names from Keel's own models, not from input
+        f"SELECT '{t}', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "  # noqa: S608
+        f"FROM (SELECT {NOT_NOTICED.get(t, '*')} FROM {t}) r"
+        for t in tables
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        return dict(cursor.fetchall())
+
+
 PREFERRED = ["admin", "responder", "viewer", "outsider", "anonymous"]
-HOOK_ROUTES = ("/hooks/", "/v2/enqueue")
+FORM = "application/x-www-form-urlencoded"
+# The values that broke things most: each goes into a second place of every body too.
+TWICE = ("year 9999 west", "NUL", "lone surrogate", "impossible date", "offset +99:00")
 
 
 def person_for(endpoint: Endpoint) -> str:
@@ -58,9 +81,36 @@ def writes() -> list[Endpoint]:
     return [e for e in ENDPOINTS if e.method != "get"]
 
 
+class _Any:
+    """Stands in for a row's context to read the shape of its path without a database."""
+
+    def __getattr__(self, name: str) -> _Any:
+        return _Any()
+
+    def __getitem__(self, key) -> _Any:
+        return _Any()
+
+    def __format__(self, spec: str) -> str:
+        return "TEXT"
+
+
+def reads_text(endpoint: Endpoint) -> bool:
+    """Does the row's path carry text the view reads (a token, a ref, a query)?"""
+    try:
+        path = endpoint.path(_Any())
+    except Exception:  # the path needs the database: look at it for real
+        return True
+    if "?" in path:
+        return True
+    try:  # only text segments resolve with TEXT in them (ids are <int:...>)
+        return any("TEXT" in str(v) for v in resolve(path).kwargs.values())
+    except Resolver404:
+        return False
+
+
 def token_reads() -> list[Endpoint]:
     """GET rows with text in the path or a query string (feeds, ack links, refs)."""
-    return [e for e in ENDPOINTS if e.method == "get"]
+    return [e for e in ENDPOINTS if e.method == "get" and reads_text(e)]
 
 
 class Run:
@@ -80,8 +130,9 @@ class Run:
         self.ctx.user, self.ctx.client = user, self.client
         self.path = endpoint.path(self.ctx)
         self.body = endpoint.body(self.ctx)
-        self.state = snapshot()
+        self.state = fingerprint()
         self.failures: list[str] = []
+        self.expected_5xx = {code for code in endpoint.expected.values() if code >= 500}
 
     def send(self, label: str, path: str, data: str | None, content_type: str) -> None:
         method = self.endpoint.method.upper()
@@ -93,28 +144,33 @@ class Run:
                     response = self.client.generic(method, path)
                 else:
                     response = self.client.generic(method, path, data, content_type=content_type)
-        except Exception as exc:  # noqa: BLE001 - every 500 is reported, with where it came from
+        except Exception as exc:
             frames = traceback.extract_tb(exc.__traceback__)
-            ours = [f for f in frames if "/work/" in f.filename and "site-packages" not in f.filename]
+            ours = [f for f in frames if "site-packages" not in f.filename]
             where = ours[-1] if ours else frames[-1]
             self.failures.append(
                 f"{label}: 500 {type(exc).__name__}: {str(exc)[:160]} "
                 f"at {where.filename.split('/wt/')[-1]}:{where.lineno}"
             )
-            self.state = self._readable(label)
+            self._readable(label)
+            self.state = fingerprint()
             return
-        if response.status_code >= 500 and response.status_code != 503:
+        # (Slack's endpoints answer 503 until a signing secret is set: that is their row's
+        # expected answer; tests/test_hostile.py's Slack tests set one.)
+        if response.status_code >= 500 and response.status_code not in self.expected_5xx:
             self.failures.append(f"{label}: {response.status_code} {response.content[:200]!r}")
-        after = self._readable(label)
-        if 400 <= response.status_code < 500 and after is not None and after != self.state:
-            changed = [k for k in after if after[k] != (self.state or {}).get(k)]
+        after = fingerprint()
+        if 400 <= response.status_code < 500 and after != self.state:
+            changed = [table for table in after if after[table] != self.state.get(table)]
             self.failures.append(f"{label}: answered {response.status_code} but changed {changed}")
+        elif after != self.state:  # something was stored: it must read back
+            self._readable(label)
         self.state = after
 
     def _readable(self, label: str):
         try:
-            return snapshot()
-        except Exception as exc:  # noqa: BLE001
+            snapshot()
+        except Exception as exc:
             self.failures.append(f"{label}: what was stored cannot be read back: {exc!r}"[:300])
             raise AssertionError("\n".join(self.failures)) from exc
 
@@ -129,8 +185,7 @@ class Run:
                 self.send_body(f"{name} at {where}", with_value(self.body, where, value), value)
                 if len(places) > 1:  # and a second place, for the values that matter most
                     other = places[(index * 7 + offset + 1) % len(places)]
-                    if other != where and name in ("year 9999 west", "NUL", "lone surrogate",
-                                                    "impossible date", "offset +99:00"):  # fmt: skip
+                    if other != where and name in TWICE:
                         self.send_body(
                             f"{name} at {other}", with_value(self.body, other, value), value
                         )
@@ -142,13 +197,7 @@ class Run:
 
     def send_body(self, label: str, body, value) -> None:
         if self.endpoint.page:
-            fields = {k: (as_text(value) if v == "\u0001hostile\u0001" else v)
-                      for k, v in body.items()}  # fmt: skip
-            fields = {(as_text(value) if k == "\u0001hostile\u0001" else k): v
-                      for k, v in fields.items()}  # fmt: skip
-            fields = {k: (v if isinstance(v, (str, list)) else as_text(v) if isinstance(v, (dict, Raw)) else v)
-                      for k, v in fields.items()}  # fmt: skip
-            self.send(label, self.path, form_encoded(fields), "application/x-www-form-urlencoded")
+            self.send(label, self.path, form_encoded(as_form(body, value)), FORM)
         else:
             self.send(label, self.path, as_json(body, value), "application/json")
 
@@ -172,7 +221,7 @@ class Run:
             for index, name in enumerate(NAMES):
                 key, _value = pairs[index % len(pairs)]
                 hostile = as_text(VALUES[name])[:20_000]
-                tail = urlencode({**dict(pairs), key: hostile})
+                tail = form_encoded({**dict(pairs), key: hostile})
                 self.send(f"query {key}={name}", f"{bare}?{tail}", None, "")
 
     def _plain_body(self) -> str | None:
@@ -183,7 +232,7 @@ class Run:
         return json.dumps(self.body)
 
     def _plain_type(self) -> str:
-        return "application/x-www-form-urlencoded" if self.endpoint.page else "application/json"
+        return FORM if self.endpoint.page else "application/json"
 
 
 @pytest.mark.parametrize("endpoint", writes(), ids=[e.name for e in writes()])

@@ -79,7 +79,11 @@ def test_the_override_form_refuses_year_10000_and_the_schedule_page_still_opens(
     client = page_client(cast.admin)
     response = client.post(
         f"/schedules/{schedule.pk}/overrides/",
-        {"user": cast.responder.pk, "start": "2026-06-03T09:00", "end": "9999-12-31T23:59:59-12:00"},
+        {
+            "user": cast.responder.pk,
+            "start": "2026-06-03T09:00",
+            "end": "9999-12-31T23:59:59-12:00",
+        },
     )
     assert response.status_code == 302
     assert overrides(schedule) == before
@@ -134,7 +138,10 @@ def test_a_generic_hook_stores_an_alert_with_a_lone_surrogate_or_nul_cleaned(cas
 
 def test_alertmanager_and_grafana_hooks_take_a_lone_surrogate_in_a_label(cast):
     service = Service.objects.create(name="payments-api", team=cast.team)
-    for kind, name in ((Kind.ALERTMANAGER, "alertmanager_firing"), (Kind.GRAFANA, "grafana_firing")):
+    for kind, name in (
+        (Kind.ALERTMANAGER, "alertmanager_firing"),
+        (Kind.GRAFANA, "grafana_firing"),
+    ):
         _integration, key = make_integration(service, kind)
         body = json.dumps(payload(name)).replace('"alertname": "', '"alertname": "\\ud800', 1)
         response = Client().post(f"/hooks/{kind}/{key}/", body, content_type=JSON)
@@ -270,9 +277,7 @@ def test_a_nul_in_a_calendar_feed_path_is_a_404(cast, path):
 
 def test_the_postmortem_preview_of_100000_nested_lists_is_a_400(cast):
     body = "[" * 100_000 + "]" * 100_000
-    response = page_client(cast.responder).post(
-        "/postmortems/preview/", body, content_type=JSON
-    )
+    response = page_client(cast.responder).post("/postmortems/preview/", body, content_type=JSON)
     assert response.status_code == 400
 
 
