@@ -89,7 +89,7 @@ def action(request: HttpRequest) -> HttpResponse:
         message = str(error) if isinstance(error, actions.BadPayload) else "payload is not JSON."
         return JsonResponse({"error": f"Bad interaction payload: {message}"}, status=400)
     # Slack wants a quick empty 200; the message updates through response_url.
-    return HttpResponse(status=200)
+    return HttpResponse(status=200, content_type="text/plain")
 
 
 # --- Pages ------------------------------------------------------------------------------
