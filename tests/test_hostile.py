@@ -44,6 +44,7 @@ from .hostile import (
     as_text,
     form_encoded,
     leaves,
+    replaced,
     with_value,
 )
 from .test_authorization import snapshot
@@ -117,6 +118,12 @@ def reads_text(endpoint: Endpoint) -> bool:
 
 def reads() -> list[Endpoint]:
     return [e for e in ENDPOINTS if e.method == "get"]
+
+
+def _at(body, where: tuple):
+    for step in where:
+        body = body[step]
+    return body
 
 
 class Run:
@@ -195,6 +202,14 @@ class Run:
                         self.send_body(
                             f"{name} at {other}", with_value(self.body, other, value), value
                         )
+        texts = [w for w in places if not isinstance(w[-1], tuple) and _at(self.body, w) is not None
+                 and isinstance(_at(self.body, w), str)]  # fmt: skip
+        if len(texts) > 1:  # and each of those in every text of the body at once
+            for name in TWICE:
+                body = self.body
+                for where in texts:
+                    body = replaced(body, where, VALUES[name])
+                self.send_body(f"{name} in every text", body, VALUES[name])
         if not self.endpoint.page:
             self.send(f"whole body {DEEP_JSON.text[:3]}...", self.path, DEEP_JSON.text,
                       "application/json")  # fmt: skip
@@ -215,10 +230,8 @@ class Run:
         except Resolver404:
             return
         texts = [v for v in match.kwargs.values() if isinstance(v, str) and v in bare]
-        offset = sum(map(ord, self.endpoint.name))
-        for number, text in enumerate(texts):
-            for k in range(2):
-                segment = SEGMENTS[(offset + number + k) % len(SEGMENTS)]
+        for text in texts:
+            for segment in SEGMENTS:
                 path = bare.replace(text, segment, 1) + (f"?{query}" if query else "")
                 self.send(f"path {text!r} -> {segment[:12]!r}", path, self._plain_body(),
                           self._plain_type())  # fmt: skip
