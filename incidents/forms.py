@@ -126,7 +126,9 @@ class NoteForm(forms.Form):
     )
     # A naive time from the browser is read in the current zone: the viewer's own
     # (accounts.middleware.UserTimezoneMiddleware).
-    occurred_at = InstantFormField(
+    # Checked by lifecycle (parsing.check_time), as the API's occurred_at is: a year before
+    # the incident at most, never in the future.
+    occurred_at = forms.DateTimeField(
         required=False,
         label="When",
         help_text="For something noticed earlier; leave empty for now. In your time zone.",

@@ -122,4 +122,4 @@ def test_a_value_the_database_cannot_store_is_cleaned_not_lost_or_retried(url):
     body["alerts"][0]["labels"]["instance"] = "db-1\x00"
     response = post(url, body)
     assert response.status_code == 202
-    assert Alert.objects.get().labels["instance"] == "db-1\ufffd"
+    assert Alert.objects.filter(labels__instance="db-1\ufffd").count() == 1
