@@ -82,7 +82,6 @@ def encodable(data: Any) -> Any:
     return data
 
 
-
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in words a person can act on.")
     errors = serializers.DictField(

@@ -169,9 +169,7 @@ def shown_targets(targets: list[dict]) -> list[dict]:
     schema says: a string), schedules and teams by id."""
     ids = [t["user"] for t in targets if "user" in t]
     emails = dict(User.objects.filter(pk__in=ids).values_list("pk", "email")) if ids else {}
-    return [
-        {"user": emails.get(t["user"], str(t["user"]))} if "user" in t else t for t in targets
-    ]
+    return [{"user": emails.get(t["user"], str(t["user"]))} if "user" in t else t for t in targets]
 
 
 def stored_target(target: dict) -> dict:
