@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from importlib import import_module
 
 import pytest
+from django.db import DataError, connection, transaction
 from django.test import Client
 
 from incidents.alerts.models import Alert, Integration, Kind
@@ -295,3 +297,25 @@ def test_an_error_quoting_a_lone_surrogate_is_a_readable_400(cast):
     )
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+def test_an_override_stored_in_year_10000_before_the_fix_is_brought_back_by_the_migration(
+    cast, schedule
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the year-10000 row is PostgreSQL's to store")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO oncall_override (schedule_id, user_id, "start", "end", created_at) '
+            "VALUES (%s, %s, '2026-06-03 09:00+00', '10000-01-01 11:59:59+00', now())",
+            [schedule.pk, cast.responder.pk],
+        )
+    with pytest.raises(DataError), transaction.atomic():
+        list(schedule.overrides.all())  # what every page of the team did: a 500
+    with connection.cursor() as cursor:
+        cursor.execute(
+            import_module("incidents.oncall.migrations.0002_overrides_past_the_window").CLAMP
+        )
+    ends = sorted(o.end for o in schedule.overrides.all())
+    assert ends[-1] == datetime(2199, 12, 31, tzinfo=UTC)
+    assert page_client(cast.admin).get(f"/schedules/{schedule.pk}/").status_code == 200
