@@ -190,6 +190,14 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _refused(request: HttpRequest, schedule: Schedule) -> HttpResponse:
+    """The schedule page with the messages saying why, as a 400: a refusal is not a
+    success to redirect from (and the site's boosted forms show 4xx pages in place)."""
+    response = schedule_detail(request, schedule.pk)
+    response.status_code = 400
+    return response
+
+
 @login_required
 @require_POST
 def add_override(request: HttpRequest, pk: int) -> HttpResponse:
@@ -207,7 +215,7 @@ def add_override(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("oncall:detail", pk=schedule.pk)
     for field, problems in form.errors.items():
         messages.error(request, f"Override {field}: {problems[0]}")
-    return redirect("oncall:detail", pk=schedule.pk)
+    return _refused(request, schedule)
 
 
 @login_required
@@ -231,7 +239,7 @@ def take_shift(request: HttpRequest, pk: int) -> HttpResponse:
         start = end = None
     if start is None or end is None or end <= start:
         messages.error(request, "That shift could not be read; pick it again from the timeline.")
-        return redirect("oncall:detail", pk=schedule.pk)
+        return _refused(request, schedule)
     if not team_people(schedule).filter(pk=request.user.pk).exists():
         raise PermissionDenied(f"Only members of {schedule.team} can take its shifts.")
     services.add_override(schedule, request.user, start, end, request.user)
