@@ -8,6 +8,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from incidents import parsing
 from incidents.models import Incident, Service, Severity, Status
 from incidents.parsing import parse_id
 
@@ -58,6 +59,10 @@ class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
         parsed = super().to_python(value)
         if parsed is None:
             return None
+        try:  # the one window every entry point uses
+            parsing.check_instant(parsed, "That time")
+        except parsing.BadValue as problem:
+            raise ValidationError(problem.message, code="invalid") from None
         try:
             return parsed.astimezone(UTC)
         except (OverflowError, ValueError):

@@ -13,10 +13,39 @@ from accounts.permissions import (
     service_teams_q,
 )
 
-from . import lifecycle
+from . import lifecycle, parsing
 from .models import IncidentRole, Service, Severity, Status
 
 User = get_user_model()
+
+
+class InstantFormField(forms.DateTimeField):
+    """The browser's twin of the API's InstantField: one window for every entry point."""
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+        except (ValueError, OverflowError):  # an offset no zone has, a date past 9999
+            raise forms.ValidationError("Enter a valid date/time.", code="invalid") from None
+        if parsed is None:
+            return None
+        try:
+            return parsing.check_instant(parsed, "The time")
+        except parsing.BadValue as problem:
+            raise forms.ValidationError(problem.message, code="invalid") from None
+
+
+class DateFormField(forms.DateField):
+    """The browser's twin of the API's BoundedDateField."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsing.check_date(parsed, "The date")
+        except parsing.BadValue as problem:
+            raise forms.ValidationError(problem.message, code="invalid") from None
 
 
 class DeclareForm(forms.Form):
@@ -97,6 +126,8 @@ class NoteForm(forms.Form):
     )
     # A naive time from the browser is read in the current zone: the viewer's own
     # (accounts.middleware.UserTimezoneMiddleware).
+    # Checked by lifecycle (parsing.check_time), as the API's occurred_at is: a year before
+    # the incident at most, never in the future.
     occurred_at = forms.DateTimeField(
         required=False,
         label="When",

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 
@@ -28,10 +29,20 @@ from .models import Service
 _ID = re.compile(r"[0-9]{1,18}")
 MAX_ID = 2**63 - 1
 MAX_EMAIL = 254
+# NUL, and surrogates (in a Python str every one left is alone: JSON's pairs are joined).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A back-dated time may reach this far before the incident was declared.
 EARLIEST_BACKDATE = timedelta(days=366)
 # How far in the future a time may be, to forgive clock skew.
 CLOCK_SKEW = timedelta(minutes=5)
+# The one window of dates and instants Keel accepts from anyone (schedules, overrides,
+# maintenance, due dates, queries): far enough for any real plan, near enough that date
+# arithmetic in any zone never overflows. PostgreSQL stores year 10000 (9999-12-31 at
+# -12:00 is 10000-01-01 in UTC), which Python then cannot read back: every page showing
+# the row would fail.
+EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2199, 12, 31)
+# No zone is further from UTC than this (Kiribati +14:00, Baker Island -12:00).
+MAX_OFFSET = timedelta(hours=14)
 
 
 class BadValue(ValueError):
@@ -76,6 +87,45 @@ def is_storable(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate
         return False
     return True
+
+
+def clean_text(text: str) -> str:
+    """A sender's text made storable: NUL and lone surrogates become U+FFFD, as a UTF-8
+    decoder shows bytes it cannot read. For senders whose alert must not be lost."""
+    if is_storable(text):
+        return text
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def cleaned(data: Any) -> Any:
+    """Parsed JSON with every string (keys too) made storable by `clean_text`."""
+    if isinstance(data, str):
+        return clean_text(data)
+    if isinstance(data, dict):
+        return {clean_text(key): cleaned(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [cleaned(item) for item in data]
+    return data
+
+
+def unstorable_place(data: Any) -> tuple[Any, ...] | None:
+    """Where in parsed JSON the first string (or key) PostgreSQL cannot store is, as the
+    keys and indexes leading to it (a bad key: its dict's path, then the key), or None.
+    Iterative: the data may be deep."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if not is_storable(value):
+                return where
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(key, str) and not is_storable(key):
+                    return (*where, key)
+                stack.append((inner, (*where, key)))
+        elif isinstance(value, list):
+            stack.extend((inner, (*where, index)) for index, inner in enumerate(value))
+    return None
 
 
 def storable_text(raw: Any, name: str, max_length: int) -> str:
@@ -154,3 +204,36 @@ def parse_time_zone(raw: Any) -> str:
     raise BadValue(
         f"{_shown(raw)} is not a known time zone: give an IANA name such as Europe/London."
     )
+
+
+def check_instant(value: datetime, name: str) -> datetime:
+    """An instant inside Keel's one window, with an offset some zone really has."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise BadValue(f"{name} has a UTC offset beyond ±14:00, which no time zone has.")
+    if not EARLIEST_DATE <= value.date() <= LATEST_DATE or (
+        offset is not None and not EARLIEST_DATE <= (value - offset).date() <= LATEST_DATE
+    ):
+        raise BadValue(f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+    return value
+
+
+def check_date(value: date, name: str) -> date:
+    """A calendar date inside Keel's one window."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise BadValue(f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+    return value
+
+
+def parse_instant(raw: Any, name: str) -> datetime:
+    """An ISO 8601 instant with its UTC offset ("2026-06-01T09:00:00+02:00"), checked."""
+    problem = BadValue(f"{name} must be a date and time with its offset, like 2026-06-01T09:00Z.")
+    if not isinstance(raw, str) or len(raw) > 64 or not is_storable(raw):
+        raise problem
+    try:
+        value = parse_datetime(raw.strip())
+    except ValueError:  # well formed but impossible: 2026-02-30, +99:00
+        raise BadValue(f"{name}: {_shown(raw)} is not a real date and time.") from None
+    if value is None or value.tzinfo is None:
+        raise problem
+    return check_instant(value, name)

@@ -316,6 +316,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The hooks, Slack's request URLs, calendar feeds and ack links are plain views: described
+    # by hand (keel/openapi.py), after the enum clean-up drf-spectacular does by default.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "keel.openapi.add_other_doors",
+    ],
 }
 
 # --- Security. Safe by default once DEBUG is off; behind a TLS-terminating proxy set

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.permissions import can_manage_service_alerts
+from incidents.api.serializers import InstantField
 from incidents.api.serializers import ServiceRefField as _ServiceRefField
 from incidents.models import Severity
 
@@ -110,7 +111,8 @@ class NewIntegrationSerializer(IntegrationSerializer):
 
 class MaintenanceWindowSerializer(serializers.ModelSerializer):
     service = ServiceRefField(help_text="The service's id or name.")
-    starts_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    starts_at = InstantField(required=False, help_text="Default: now.")
+    ends_at = InstantField()
     active = serializers.BooleanField(source="is_active", read_only=True)
     created_by = serializers.EmailField(
         source="created_by.email", read_only=True, default=None, allow_null=True

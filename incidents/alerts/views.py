@@ -22,6 +22,8 @@ from django.db import DatabaseError, DataError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from incidents import parsing
+
 from . import formats, ingest, ratelimit
 from .models import Integration, Kind, hash_key
 
@@ -57,7 +59,9 @@ def _read_json(request: HttpRequest) -> Any:
         raise Refusal(415, f"Send JSON (Content-Type: application/json), not {content_type}.")
     request._keel_raw_body = body
     try:
-        return json.loads(body)
+        # Cleaned, not refused: a NUL or a lone surrogate in one label must not lose the
+        # alert (PostgreSQL cannot store either; the sender would retry a 5xx forever).
+        return parsing.cleaned(json.loads(body))
     except (ValueError, RecursionError) as exc:
         message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise Refusal(400, f"The body is not valid JSON: {message}.") from None

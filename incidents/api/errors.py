@@ -3,6 +3,8 @@ errors add `errors` per field; a refused transition (409) adds the `allowed` mov
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
@@ -59,7 +61,25 @@ def exception_handler(exc, context):
             errors = {"non_field_errors": errors}
         errors = {str(field): _messages(value) for field, value in errors.items()}
         response.data = {"detail": _first_message(errors), "errors": errors}
+    if response is not None:
+        # A message may quote what was sent; a lone surrogate in it cannot be encoded.
+        response.data = encodable(response.data)
     return response
+
+
+def encodable(data: Any) -> Any:
+    """`data` with every string safe to encode as UTF-8 (lone surrogates escaped)."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data.encode("utf-8", "backslashreplace").decode("utf-8")
+        return data
+    if isinstance(data, dict):
+        return {encodable(key): encodable(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [encodable(item) for item in data]
+    return data
 
 
 class ErrorSerializer(serializers.Serializer):

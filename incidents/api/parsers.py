@@ -7,11 +7,13 @@ in a 500 or an HTML page."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, parsers, serializers, status
 
+from incidents import parsing
 from keel.errors import TOO_BIG
 
 # Nothing Keel accepts nests deeper than a few levels; this leaves room and stays far
@@ -51,7 +53,9 @@ class JSONParser(parsers.JSONParser):
             raise RequestTooLarge(TOO_BIG.format(limit=limit))
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=json_constant)
+            data = json.loads(
+                raw.decode(encoding), parse_constant=json_constant, parse_float=json_float
+            )
         except RecursionError:
             raise exceptions.ParseError(
                 f"JSON parse error - nested more than {MAX_DEPTH} levels deep."
@@ -62,9 +66,28 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError(
                 f"JSON parse error - nested more than {MAX_DEPTH} levels deep."
             )
+        # One rule for every API write: text PostgreSQL cannot store (a NUL, a lone
+        # surrogate from a \\ud800 escape) is refused here, under the field it is in,
+        # rather than by each field (or not at all, in a JSON field's keys).
+        place = parsing.unstorable_place(data)
+        if place is not None:
+            field = str(place[0]) if place and isinstance(data, dict) else "non_field_errors"
+            inside = "".join(f"[{p!r}]" for p in place[1:])
+            raise serializers.ValidationError(
+                {field: [f"{inside + ' ' if inside else ''}contains a NUL character or a lone "
+                         "surrogate (\\ud800-\\udfff): text that cannot be stored."]}
+            )  # fmt: skip
         return data
 
 
 def json_constant(name: str):
     """NaN and Infinity are not JSON (DRF's STRICT_JSON refuses them the same way)."""
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def json_float(text: str) -> float:
+    """1e400 reads as infinity, which no field can use (int(inf) raises OverflowError)."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"Number out of range: {text[:40]!r}")
+    return value

@@ -60,12 +60,55 @@ class DateTimeField(serializers.DateTimeField):
             return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class InstantField(DateTimeField):
+    """An instant inside Keel's one window (parsing.check_instant): the same bound for
+    every entry point, so no page can store a time the API would refuse."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        try:
+            return parsing.check_instant(parsed, "The time")
+        except parsing.BadValue as problem:
+            raise serializers.ValidationError(problem.message) from None
+
+
+class BoundedDateField(serializers.DateField):
+    """A calendar date inside Keel's one window (parsing.check_date)."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        try:
+            return parsing.check_date(parsed, "The date")
+        except parsing.BadValue as problem:
+            raise serializers.ValidationError(problem.message) from None
+
+
+def require_whole(attrs: dict, serializer: serializers.Serializer) -> dict:
+    """A nested item (a layer, a step) is always given whole: under PATCH, DRF skips its
+    missing fields (and their defaults) as if the item were being patched too, and the
+    code that stores it then fails on the missing key. Names what is missing instead."""
+    missing = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or name in attrs:
+            continue
+        if field.required:
+            missing[name] = ["This field is required."]
+        elif field.default is not serializers.empty:
+            # Not field.get_default(): under PATCH it raises SkipField, which would drop
+            # the whole list the item is in, silently.
+            attrs[name] = field.default() if callable(field.default) else field.default
+    if missing:
+        raise serializers.ValidationError(missing)
+    return attrs
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: TextField,
         models.TextField: TextField,
-        models.DateTimeField: DateTimeField,
+        models.DateTimeField: InstantField,
+        models.DateField: BoundedDateField,
     }
 
 

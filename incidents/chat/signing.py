@@ -40,7 +40,8 @@ def verify(
         raise BadSignature(
             "The X-Slack-Signature and X-Slack-Request-Timestamp headers are missing."
         )
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    # Twelve digits reach the year 33658; Python refuses to read more than 4,300 at all.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise BadSignature("X-Slack-Request-Timestamp is not a Unix time.")
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team
 from accounts.permissions import can_act_for_team
+from incidents import parsing
 
 from . import actions, commands, signing
 from .forms import ChannelEditForm, ChannelForm, LinkForm
@@ -81,13 +82,14 @@ def action(request: HttpRequest) -> HttpResponse:
     if refused := refuse_unsigned(request):
         return refused
     try:
-        payload = json.loads(request.POST.get("payload", "").replace("\x00", ""))
+        # Cleaned as the alert hooks clean: NUL and lone surrogates cannot be stored.
+        payload = parsing.cleaned(json.loads(request.POST.get("payload", "")))
         actions.handle(payload)
-    except (ValueError, actions.BadPayload) as error:
+    except (ValueError, RecursionError, actions.BadPayload) as error:
         message = str(error) if isinstance(error, actions.BadPayload) else "payload is not JSON."
         return JsonResponse({"error": f"Bad interaction payload: {message}"}, status=400)
     # Slack wants a quick empty 200; the message updates through response_url.
-    return HttpResponse(status=200)
+    return HttpResponse(status=200, content_type="text/plain")
 
 
 # --- Pages ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from incidents.parsing import is_storable
+
 from . import ical, services
 from .models import PersonalCalendar, Schedule
 
@@ -31,6 +33,8 @@ def window(now: datetime) -> tuple[datetime, datetime]:
 
 @require_GET
 def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
+    if not is_storable(token):  # a NUL cannot even be looked up (PostgreSQL refuses it)
+        raise Http404("No such calendar.")
     schedule = services.with_layers(Schedule.objects.filter(calendar_token=token)).first()
     if schedule is None:
         raise Http404("No such calendar.")
@@ -46,6 +50,8 @@ def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def person_feed(request: HttpRequest, token: str) -> HttpResponse:
+    if not is_storable(token):
+        raise Http404("No such calendar.")
     calendar = PersonalCalendar.objects.filter(token=token).select_related("user").first()
     if calendar is None or not calendar.user.is_active:
         raise Http404("No such calendar.")

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import Team
+from incidents.forms import InstantFormField
 from incidents.parsing import BadValue, parse_time_zone
 
 from . import rotation
@@ -71,8 +72,8 @@ class ScheduleForm(forms.ModelForm):
 
 class OverrideForm(forms.Form):
     user = forms.TypedChoiceField(coerce=int, label="Who covers")
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = InstantFormField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = InstantFormField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     def __init__(self, *args, people=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ override that ends before it starts, an empty participant list, a range over 90 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +17,13 @@ from rest_framework.exceptions import PermissionDenied
 from accounts.models import Membership, Team
 from accounts.permissions import can_edit_schedules, team_role
 from incidents.api.serializers import (
+    BoundedDateField,
+    InstantField,
     ModelSerializer,
     TextField,
     UserRefField,
     UserSummarySerializer,
+    require_whole,
 )
 from incidents.parsing import BadValue, parse_time_zone
 
@@ -28,9 +31,6 @@ from . import rotation, services
 from .models import Override, Schedule, ShiftUnit
 
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-# Dates and instants Keel will compute with: far enough for any real schedule, near enough
-# that date arithmetic never overflows.
-EARLIEST, LATEST = date(1970, 1, 1), date(2199, 12, 31)
 
 
 @extend_schema_field(
@@ -72,6 +72,7 @@ class RestrictionSerializer(serializers.Serializer):
     end = ClockField(allow_24=True)
 
     def validate(self, attrs):
+        require_whole(attrs, self)
         if attrs["end"] == attrs["start"]:
             raise serializers.ValidationError(
                 {
@@ -101,17 +102,13 @@ class LayerSerializer(serializers.Serializer):
     shift_length = serializers.IntegerField(min_value=1, max_value=1000)
     shift_unit = serializers.ChoiceField(choices=ShiftUnit.choices)
     handoff_time = ClockField(help_text="Local time of day of each handoff, HH:MM.")
-    start_date = serializers.DateField(
+    start_date = BoundedDateField(
         help_text="The first handoff is at handoff_time on this date, local time."
     )
     restrictions = RestrictionSerializer(many=True, required=False, default=list, max_length=14)
 
-    def validate_start_date(self, value):
-        if not EARLIEST <= value <= LATEST:
-            raise serializers.ValidationError(f"Give a date between {EARLIEST} and {LATEST}.")
-        return value
-
     def validate(self, attrs):
+        require_whole(attrs, self)
         attrs["handoff_time"] = services.parse_clock(attrs["handoff_time"])
         return attrs
 
@@ -202,12 +199,6 @@ class ScheduleSerializer(ModelSerializer):
         return data
 
 
-def check_instant(value: datetime) -> datetime:
-    if not EARLIEST <= value.date() <= LATEST:
-        raise serializers.ValidationError(f"Give a time between {EARLIEST} and {LATEST}.")
-    return value
-
-
 class OverrideSerializer(ModelSerializer):
     user = UserRefField(help_text="The person who covers, by email or id.")
 
@@ -215,12 +206,6 @@ class OverrideSerializer(ModelSerializer):
         model = Override
         fields = ["id", "user", "start", "end", "created_at"]
         read_only_fields = ["created_at"]
-
-    def validate_start(self, value):
-        return check_instant(value)
-
-    def validate_end(self, value):
-        return check_instant(value)
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
@@ -234,23 +219,14 @@ class OverrideSerializer(ModelSerializer):
 
 
 class OnCallQuerySerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, help_text="ISO 8601; default now.")
-
-    def validate_at(self, value):
-        return check_instant(value)
+    at = InstantField(required=False, help_text="ISO 8601; default now.")
 
 
 class RangeQuerySerializer(serializers.Serializer):
-    start = serializers.DateTimeField(required=False, help_text="ISO 8601; default now.")
-    end = serializers.DateTimeField(
+    start = InstantField(required=False, help_text="ISO 8601; default now.")
+    end = InstantField(
         required=False, help_text="ISO 8601; default start + 14 days; at most 90 days after start."
     )
-
-    def validate_start(self, value):
-        return check_instant(value)
-
-    def validate_end(self, value):
-        return check_instant(value)
 
     def validate(self, attrs):
         start = attrs.setdefault("start", self.context["now"])

@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from accounts.permissions import can_edit_schedules, get_schedule_for, visible_teams_q
+from incidents.parsing import BadValue, parse_instant
 
 from . import services, timeline
 from .forms import OverrideForm, ScheduleForm, format_restrictions, layers_from_post
@@ -199,6 +199,14 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _refused(request: HttpRequest, schedule: Schedule) -> HttpResponse:
+    """The schedule page with the messages saying why, as a 400: a refusal is not a
+    success to redirect from (and the site's boosted forms show 4xx pages in place)."""
+    response = schedule_detail(request, schedule.pk)
+    response.status_code = 400
+    return response
+
+
 @login_required
 @require_POST
 def add_override(request: HttpRequest, pk: int) -> HttpResponse:
@@ -216,7 +224,7 @@ def add_override(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("oncall:detail", pk=schedule.pk)
     for field, problems in form.errors.items():
         messages.error(request, f"Override {field}: {problems[0]}")
-    return redirect("oncall:detail", pk=schedule.pk)
+    return _refused(request, schedule)
 
 
 @login_required
@@ -233,11 +241,14 @@ def delete_override(request: HttpRequest, pk: int, override_pk: int) -> HttpResp
 def take_shift(request: HttpRequest, pk: int) -> HttpResponse:
     """An override for yourself over a shift shown on the timeline."""
     schedule = get_schedule_for(request.user, pk, edit=True)
-    start = parse_datetime(request.POST.get("start", ""))
-    end = parse_datetime(request.POST.get("end", ""))
-    if start is None or end is None or start.tzinfo is None or end.tzinfo is None or end <= start:
+    try:  # the same parsing and window as the API's overrides
+        start = parse_instant(request.POST.get("start", ""), "The start")
+        end = parse_instant(request.POST.get("end", ""), "The end")
+    except BadValue:
+        start = end = None
+    if start is None or end is None or end <= start:
         messages.error(request, "That shift could not be read; pick it again from the timeline.")
-        return redirect("oncall:detail", pk=schedule.pk)
+        return _refused(request, schedule)
     if not team_people(schedule).filter(pk=request.user.pk).exists():
         raise PermissionDenied(f"Only members of {schedule.team} can take its shifts.")
     services.add_override(schedule, request.user, start, end, request.user)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.models import Team
+from accounts.models import Team, User
 from accounts.permissions import can_edit_policies
-from incidents.api.serializers import ModelSerializer, TextField, UserRefField
+from incidents.api.serializers import ModelSerializer, TextField, UserRefField, require_whole
 from incidents.oncall.models import Schedule
 
 from .models import ContactKind, ContactMethod, EscalationPolicy, EscalationStep, NotificationRule
@@ -104,6 +104,9 @@ class StepSerializer(serializers.Serializer):
     delay_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DELAY)
     targets = TargetSerializer(many=True, allow_empty=False, max_length=MAX_TARGETS)
 
+    def validate(self, attrs):
+        return require_whole(attrs, self)
+
 
 class EscalationPolicySerializer(ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
@@ -153,11 +156,20 @@ class EscalationPolicySerializer(ModelSerializer):
         return policy
 
     def to_representation(self, policy):
+        steps = list(policy.steps.order_by("position"))
         return {
             "id": policy.pk, "name": policy.name, "team": policy.team_id, "repeat": policy.repeat,
-            "steps": [{"delay_minutes": s.delay_minutes, "targets": s.targets}
-                      for s in policy.steps.order_by("position")],
+            "steps": [{"delay_minutes": s.delay_minutes, "targets": shown_targets(s.targets)}
+                      for s in steps],
         }  # fmt: skip
+
+
+def shown_targets(targets: list[dict]) -> list[dict]:
+    """Targets as the API names them: people by email (as they are given, and as the
+    schema says: a string), schedules and teams by id."""
+    ids = [t["user"] for t in targets if "user" in t]
+    emails = dict(User.objects.filter(pk__in=ids).values_list("pk", "email")) if ids else {}
+    return [{"user": emails.get(t["user"], str(t["user"]))} if "user" in t else t for t in targets]
 
 
 def stored_target(target: dict) -> dict:

@@ -5,6 +5,7 @@ from django import forms
 from accounts.models import User
 from accounts.permissions import people_visible_to
 from incidents import parsing
+from incidents.forms import DateFormField
 
 from .models import ActionItem, ActionStatus, Factor, FactorCategory, Priority, Section
 
@@ -43,7 +44,7 @@ def named_person(raw: str, user: User | None) -> User:
 
 class ActionItemForm(forms.ModelForm):
     owner = forms.EmailField(required=False, label="Owner (email)")
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = DateFormField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     link = forms.URLField(required=False, max_length=500, assume_scheme="https")
 
     class Meta:
@@ -110,8 +111,8 @@ class FactorFilterForm(forms.Form):
     category = forms.ChoiceField(choices=[("", "All categories"), *FactorCategory.choices],
                                  required=False)  # fmt: skip
     service = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = DateFormField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = DateFormField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 PRIORITIES = Priority.choices

@@ -235,7 +235,7 @@ def preview(request: HttpRequest) -> JsonResponse:
     if request.content_type == "application/json":
         try:
             payload = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: 100,000 nested lists
             return JsonResponse({"detail": 'Send JSON: {"text": ...}.'}, status=400)
     else:
         payload = request.POST.dict()

@@ -81,9 +81,13 @@ def test_a_responder_adds_a_policy_that_pages_people_a_schedule_and_the_team(cas
         (10, [{"user": cast.admin.pk}, {"schedule": primary.pk}]),
         (15, [{"team": cast.team.pk}]),
     ]
-    # The same shape the API reads and writes.
+    # The same steps the API reads (people by email, as it takes them).
     api = api_client(cast.responder).get(f"/api/v1/escalation-policies/{policy.pk}/").data
-    assert api["steps"] == [{"delay_minutes": d, "targets": t} for d, t in stored(policy)]
+    assert api["steps"] == [
+        {"delay_minutes": 10, "targets": [{"user": "admin@example.com"},
+                                          {"schedule": primary.pk}]},
+        {"delay_minutes": 15, "targets": [{"team": cast.team.pk}]},
+    ]  # fmt: skip
 
 
 def test_editing_adds_a_step_changes_a_delay_and_reorders(cast):
