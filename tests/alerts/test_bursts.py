@@ -5,17 +5,14 @@ per Alertmanager group), and no deadlock in PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
-import psycopg
 import pytest
-from django.db import connection
 
 from incidents.alerts.models import Alert, Kind
 from incidents.models import Incident, Service
 
-from ..helpers import is_postgres
+from ..helpers import deadlocks_in_test_database, is_postgres
 from ..servers import AsgiServer, shared_database_url
 from .helpers import hook_path, make_integration, payload
 
@@ -64,26 +61,6 @@ async def _send_all(urls: list[str], requests: list[tuple[str, dict]]) -> list[i
     return [r.status_code for r in responses]
 
 
-def _database_deadlocks(dsn: str, name: str) -> int:
-    """PostgreSQL's count of deadlocks detected in the test database, once every other
-    connection to it has gone (a backend reports its counts when it exits)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for _ in range(200):
-            others = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                "pg_backend_pid()",
-                [name],
-            ).fetchone()[0]
-            if not others:
-                break
-            time.sleep(0.05)
-        conn.execute("SELECT pg_stat_clear_snapshot()")
-        row = conn.execute(
-            "SELECT deadlocks FROM pg_stat_database WHERE datname = %s", [name]
-        ).fetchone()
-        return row[0]
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_hundred_new_alerts_at_once_over_three_integrations_are_all_accepted(cast):
@@ -96,9 +73,7 @@ def test_a_hundred_new_alerts_at_once_over_three_integrations_are_all_accepted(c
     }
     requests = _requests(keys)
     database = shared_database_url()
-    name = connection.settings_dict["NAME"]
-    connection.close()  # so that only the servers' connections count below
-    before = _database_deadlocks(database, name)
+    before = deadlocks_in_test_database()
     # Two web processes, as production runs several.
     servers = [AsgiServer(database).start(), AsgiServer(database).start()]
     try:
@@ -106,7 +81,7 @@ def test_a_hundred_new_alerts_at_once_over_three_integrations_are_all_accepted(c
     finally:
         for server in servers:
             server.stop()
-    deadlocks = _database_deadlocks(database, name) - before
+    deadlocks = deadlocks_in_test_database() - before
 
     assert [c for c in codes if not 200 <= c < 300] == []
     assert deadlocks == 0
