@@ -291,6 +291,21 @@ def next_number() -> int:
         return counter.last_value
 
 
+def team_of_services(services: Iterable[Service]) -> Team | None:
+    """The team of an incident declared with services and no team: the one team its
+    services belong to (services without a team do not count). Services of different teams
+    leave the choice to the person declaring: a clear error asking for the team."""
+    teams = {s.team_id: s.team for s in services if s.team_id is not None}
+    if len(teams) > 1:
+        names = ", ".join(sorted(t.name for t in teams.values()))
+        raise LifecycleError(
+            f"The services belong to different teams ({names}): say which team the incident "
+            "belongs to (team).",
+            field="team",
+        )
+    return next(iter(teams.values()), None)
+
+
 def declare(
     actor: User | None,
     *,
@@ -306,13 +321,24 @@ def declare(
     data: dict[str, Any] | None = None,
 ) -> Incident:
     """Open a new incident. A person declaring starts it as investigating (they are on it)
-    and becomes its commander unless another is named; the system starts it as triggered."""
+    and becomes its commander unless another is named; the system starts it as triggered.
+    Without a team, it belongs to the team of its services (see team_of_services)."""
     title = _text(title, "title", MAX_TITLE)
     summary = _text(summary, "summary", MAX_SUMMARY, required=False)
     severity = _choice(severity, Severity, "severity")
     labels = _labels(labels or {})
     impact_started_at = _when(impact_started_at, "impact_started_at")
+    services = list(services)
+    derived = team is None and services
+    if team is None:
+        team = team_of_services(services)
     if actor is not None and not can_act_for_team(actor, team.pk if team else None, Role.RESPONDER):
+        if derived and team is not None:
+            names = ", ".join(s.name for s in services)
+            raise PermissionDenied(
+                f"{names} {'belongs' if len(services) == 1 else 'belong'} to {team}, and only "
+                "its responders may declare its incidents; give a team of yours as team."
+            )
         raise PermissionDenied(
             f"Only responders of {team} may declare its incidents."
             if team
@@ -336,7 +362,6 @@ def declare(
             detected_at=now,
             acknowledged_at=None if actor is None else now,
         )
-        services = list(services)
         if services:
             incident.services.set(services)
         w.incidents[incident.pk] = incident
