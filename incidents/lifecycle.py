@@ -9,6 +9,10 @@ functions. Each one, inside a single transaction:
 3. after commit, hands a `Change` to every registered hook (live room, chat, paging), which
    queue their own work. A failing hook is logged and does not affect the others.
 
+Each writer is one whole transaction: called outside any transaction, one that PostgreSQL
+picks as a deadlock victim is redone (incidents/locking.py, which also holds the lock order
+every path follows); inside a caller's transaction it runs once and the caller decides.
+
 `actor` is the person acting, or None for the system (alerts, scheduled tasks).
 """
 
@@ -33,6 +37,7 @@ from accounts.permissions import (
     may_name_elsewhere,
 )
 
+from .locking import retried
 from .models import (
     EventKind,
     Incident,
@@ -306,6 +311,7 @@ def team_of_services(services: Iterable[Service]) -> Team | None:
     return next(iter(teams.values()), None)
 
 
+@retried
 def declare(
     actor: User | None,
     *,
@@ -384,6 +390,7 @@ def declare(
     return incident
 
 
+@retried
 def update(
     incident: Incident,
     actor: User | None,
@@ -444,6 +451,7 @@ def update(
 # --- Status --------------------------------------------------------------------------------
 
 
+@retried
 def acknowledge(incident: Incident, actor: User | None, body: str = "") -> Incident:
     """Someone is on it: triggered -> investigating. Stops paging (later, via the hook).
     The person who acknowledges an incident nobody commands becomes its commander, so an
@@ -465,6 +473,7 @@ def acknowledge(incident: Incident, actor: User | None, body: str = "") -> Incid
     return incident
 
 
+@retried
 def set_status(incident: Incident, actor: User | None, status: str, body: str = "") -> Incident:
     status = _choice(status, Status, "status")
     body = _text(body, "body", MAX_NOTE, required=False)
@@ -488,6 +497,7 @@ def decline(incident: Incident, actor: User | None, body: str = "") -> Incident:
     return set_status(incident, actor, Status.DECLINED, body)
 
 
+@retried
 def reopen(incident: Incident, actor: User | None, body: str = "") -> Incident:
     with _writing(actor) as w:
         incident = w.lock(incident)
@@ -497,6 +507,7 @@ def reopen(incident: Incident, actor: User | None, body: str = "") -> Incident:
     return incident
 
 
+@retried
 def set_severity(incident: Incident, actor: User | None, severity: str) -> Incident:
     severity = _choice(severity, Severity, "severity")
     with _writing(actor) as w:
@@ -510,6 +521,7 @@ def set_severity(incident: Incident, actor: User | None, severity: str) -> Incid
     return incident
 
 
+@retried
 def merge(incident: Incident, actor: User | None, into: Incident) -> Incident:
     """Close `incident` as a duplicate of `into`; both timelines say so."""
     if incident.pk == into.pk:
@@ -563,6 +575,7 @@ def _assign(w: _Writer, incident: Incident, role: str, user: User) -> None:
     w.event(incident, EventKind.ROLE, "", data)
 
 
+@retried
 def assign_role(incident: Incident, actor: User | None, role: str, user: User) -> Incident:
     """Give `user` a role; a single-holder role (commander, comms, scribe) is handed over."""
     role = _choice(role, IncidentRole, "role")
@@ -574,6 +587,7 @@ def assign_role(incident: Incident, actor: User | None, role: str, user: User) -
     return incident
 
 
+@retried
 def unassign_role(incident: Incident, actor: User | None, role: str, user: User) -> Incident:
     role = _choice(role, IncidentRole, "role")
     with _writing(actor) as w:
@@ -590,6 +604,7 @@ def unassign_role(incident: Incident, actor: User | None, role: str, user: User)
 # --- What capabilities record ----------------------------------------------------------------
 
 
+@retried
 def record(
     incident: Incident,
     actor: User | None,
@@ -617,6 +632,7 @@ def record(
 # --- Notes ---------------------------------------------------------------------------------
 
 
+@retried
 def add_note(
     incident: Incident, actor: User | None, body: str, *, occurred_at: datetime | None = None
 ) -> TimelineEvent:
@@ -628,6 +644,7 @@ def add_note(
         return w.event(incident, EventKind.NOTE, body, occurred_at=occurred_at)
 
 
+@retried
 def strike_note(
     incident: Incident, actor: User | None, seq: int, reason: str = ""
 ) -> TimelineEvent:

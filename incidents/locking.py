@@ -35,6 +35,7 @@ discards). Inside a bigger transaction it runs once: only the whole could be red
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -79,23 +80,45 @@ def _bound_lock_waits() -> None:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
 
 
+def _redo(call: Callable[[], T], name: str) -> T:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return call()
+        except OperationalError as error:
+            if attempt == ATTEMPTS or not is_retryable(error):
+                raise
+            log.warning(
+                "transaction %s lost to a concurrent one (%s), attempt %d of %d; redoing it",
+                name, sqlstate(error), attempt, ATTEMPTS,
+            )  # fmt: skip
+            time.sleep(backoff(attempt))
+    raise AssertionError("unreachable")
+
+
 def atomic_with_retries(fn: Callable[..., T], *args, **kwargs) -> T:
     """`fn(*args, **kwargs)` in a transaction of its own, redone when PostgreSQL chose it
     as a deadlock victim or reported a serialization failure, at most ATTEMPTS times."""
     if connection.in_atomic_block:
         with transaction.atomic():
             return fn(*args, **kwargs)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with transaction.atomic():
-                _bound_lock_waits()
-                return fn(*args, **kwargs)
-        except OperationalError as error:
-            if attempt == ATTEMPTS or not is_retryable(error):
-                raise
-            log.warning(
-                "transaction %s lost to a concurrent one (%s), attempt %d of %d; redoing it",
-                getattr(fn, "__qualname__", fn), sqlstate(error), attempt, ATTEMPTS,
-            )  # fmt: skip
-            time.sleep(backoff(attempt))
-    raise AssertionError("unreachable")
+
+    def attempt() -> T:
+        with transaction.atomic():
+            _bound_lock_waits()
+            return fn(*args, **kwargs)
+
+    return _redo(attempt, getattr(fn, "__qualname__", repr(fn)))
+
+
+def retried(fn: Callable[..., T]) -> Callable[..., T]:
+    """For a function that is one whole transaction by itself (lifecycle's writers): called
+    outside any transaction, it is redone as atomic_with_retries redoes; inside one, it runs
+    once and whoever owns the transaction decides."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs) -> T:
+        if connection.in_atomic_block:
+            return fn(*args, **kwargs)
+        return _redo(lambda: fn(*args, **kwargs), fn.__qualname__)
+
+    return wrapper

@@ -1,22 +1,35 @@
 """incidents/locking.py: a transaction PostgreSQL picks as a deadlock victim is redone, and
-both sides end done; a transaction inside a bigger one is never redone on its own."""
+both sides end done; a transaction inside a bigger one is never redone on its own; the
+lifecycle writers are redone the same way."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from incidents import locking
-from incidents.models import Service
+from incidents import lifecycle, locking
+from incidents.models import Incident, Service
 
-from ..helpers import deadlocks_in_test_database, is_postgres
+from ..helpers import deadlocks_in_test_database, declare, is_postgres
+
+
+def _in_a_transaction_of_its_own(fn):
+    """What locking.retried wraps: a function that is one whole transaction by itself."""
+
+    def run(*args):
+        with transaction.atomic():
+            return fn(*args)
+
+    return locking.retried(run)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_deadlock_victim_is_redone_and_both_transactions_commit():
+@pytest.mark.parametrize("form", ["atomic_with_retries", "retried"])
+def test_a_deadlock_victim_is_redone_and_both_transactions_commit(form):
     if not is_postgres():
         pytest.skip("needs PostgreSQL's deadlock detection (set DATABASE_URL)")
     first = Service.objects.create(name="first")
@@ -37,7 +50,10 @@ def test_a_deadlock_victim_is_redone_and_both_transactions_commit():
 
     def run(name: str, order: list[int]) -> None:
         try:
-            locking.atomic_with_retries(rename, name, order)
+            if form == "retried":
+                _in_a_transaction_of_its_own(rename)(name, order)
+            else:
+                locking.atomic_with_retries(rename, name, order)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -80,3 +96,59 @@ def test_inside_a_bigger_transaction_the_deadlock_error_is_not_swallowed():
     with pytest.raises(OperationalError):
         locking.atomic_with_retries(fail)
     assert len(calls) == 1 + locking.ATTEMPTS
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lifecycle_writer_that_loses_a_deadlock_is_redone(cast):
+    """A merge (which locks its two incidents in pk order) meets a transaction that took
+    them the other way round: the merge, which waited first, is the victim, and is redone."""
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL's deadlock detection (set DATABASE_URL)")
+    duplicate, keeper = declare(cast, title="Duplicate"), declare(cast, title="Keeper")
+    before = deadlocks_in_test_database()
+    holds_keeper = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_way_round() -> None:
+        try:
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=keeper.pk)
+                holds_keeper.set()
+                while not _someone_waits_for_a_lock():
+                    time.sleep(0.01)
+                Incident.objects.select_for_update().get(pk=duplicate.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def merge() -> None:
+        try:
+            holds_keeper.wait(timeout=30)
+            lifecycle.merge(duplicate, cast.responder, keeper)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=other_way_round), threading.Thread(target=merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.merged_into_id) == ("merged", keeper.pk)
+    assert duplicate.events.filter(kind="merge").count() == 1  # the lost attempt left nothing
+    assert deadlocks_in_test_database() - before == 1
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
