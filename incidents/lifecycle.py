@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
@@ -37,7 +37,7 @@ from accounts.permissions import (
     may_name_elsewhere,
 )
 
-from .locking import retried
+from .locking import bound_lock_waits, retried
 from .models import (
     EventKind,
     Incident,
@@ -137,7 +137,13 @@ class _Writer:
         pk = incident if isinstance(incident, int) else incident.pk
         if pk in self.incidents:
             return self.incidents[pk]
-        locked = Incident.objects.select_for_update(of=("self",)).select_related("team").get(pk=pk)
+        # FOR NO KEY UPDATE: writers of one incident take turns, while rows that point at it
+        # (alerts, escalations, notifications) can still be written (incidents/locking.py).
+        locked = (
+            Incident.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("team")
+            .get(pk=pk)
+        )
         if self.actor is not None and not can_edit(self.actor, locked):
             raise PermissionDenied(f"You may not change {locked.ref}.")
         self.incidents[pk] = locked
@@ -188,7 +194,10 @@ class _Writer:
 
 @contextmanager
 def _writing(actor: User | None) -> Iterator[_Writer]:
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if outermost:
+            bound_lock_waits()
         writer = _Writer(actor)
         yield writer
         writer.finish()

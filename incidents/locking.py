@@ -7,8 +7,13 @@ The order. A write path that locks more than one row takes them in this order:
 2. that alert's integration, FOR NO KEY UPDATE: it serialises "which incident does this
    Alertmanager group join?";
 3. the incident ref counter (declaring a new incident, lifecycle.next_number);
-4. incidents, by ascending primary key (lifecycle; merge takes its two in that order);
-5. what hangs off an incident: its timeline events, escalations, notifications.
+4. incidents, FOR NO KEY UPDATE, by ascending primary key (lifecycle; merge takes its two
+   in that order);
+5. what hangs off an incident: its timeline events (strike_note), escalations,
+   notifications. Paging locks an escalation or its notifications (mostly with SKIP
+   LOCKED) before it records on the incident; no holder of an incident lock ever waits for
+   an escalation or notification row (lifecycle never touches them), so that closes no
+   cycle. Keep it so.
 
 Two PostgreSQL facts the order depends on:
 
@@ -31,6 +36,8 @@ stricter isolation level). `atomic_with_retries` redoes such a transaction a few
 a short jittered backoff; it is only for a whole transaction that is safe to redo (it
 re-reads what it decides on, and queues side effects with on_commit, which a rollback
 discards). Inside a bigger transaction it runs once: only the whole could be redone.
+`retried` does the same for a function that is one transaction by itself (lifecycle's
+writers).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 log = logging.getLogger(__name__)
@@ -50,10 +58,11 @@ T = TypeVar("T")
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.05  # doubled after each attempt, jittered
-# How long one statement may wait for a lock: beyond this something holds a lock far longer
-# than any write path here should, and a clear error (a 503 with Retry-After on the hooks)
-# beats a request hanging until the sender gives up. Lock timeouts are not retried.
-LOCK_TIMEOUT = "10s"
+# How long one statement may wait for a lock (settings.LOCK_TIMEOUT_SECONDS): beyond this
+# something holds a lock far longer than any write path here should, and a clear error (a
+# 503 with Retry-After on the hooks) beats a request hanging until the sender gives up.
+# Lock timeouts are not retried: waiting again is what just failed.
+LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK = "40P01"
 SERIALIZATION_FAILURE = "40001"
 RETRIED = {DEADLOCK, SERIALIZATION_FAILURE}
@@ -74,10 +83,13 @@ def backoff(attempt: int) -> float:
     return BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
 
 
-def _bound_lock_waits() -> None:
+def bound_lock_waits() -> None:
+    """Call first thing in a transaction: no statement in it waits more than LOCK_TIMEOUT
+    for a lock (PostgreSQL; SQLite has no row locks)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+            seconds = settings.LOCK_TIMEOUT_SECONDS
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{seconds * 1000:.0f}"])
 
 
 def _redo(call: Callable[[], T], name: str) -> T:
@@ -104,7 +116,7 @@ def atomic_with_retries(fn: Callable[..., T], *args, **kwargs) -> T:
 
     def attempt() -> T:
         with transaction.atomic():
-            _bound_lock_waits()
+            bound_lock_waits()
             return fn(*args, **kwargs)
 
     return _redo(attempt, getattr(fn, "__qualname__", repr(fn)))

@@ -356,7 +356,7 @@ def _resolve_locked(integration: Integration, n: NormalisedAlert) -> Outcome:
 def _after_resolve(incident: Incident) -> None:
     # Two alerts of one incident resolving at once must not both think the other is still
     # firing: lock the incident row (read only; lifecycle does the writing) to take turns.
-    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    Incident.objects.select_for_update(no_key=True, of=("self",)).only("pk").get(pk=incident.pk)
     if Alert.objects.firing().filter(incident=incident).exists():
         return
     opener = (

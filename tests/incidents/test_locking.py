@@ -152,3 +152,36 @@ def _someone_waits_for_a_lock() -> bool:
             "AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_held_too_long_fails_the_writer_clearly_instead_of_hanging(cast, settings):
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL's lock_timeout (set DATABASE_URL)")
+    settings.LOCK_TIMEOUT_SECONDS = 0.5
+    incident = declare(cast)
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=incident.pk)
+                holding.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        holding.wait(timeout=30)
+        with pytest.raises(OperationalError) as refused:
+            lifecycle.add_note(incident, cast.responder, "while someone holds the lock")
+        assert locking.sqlstate(refused.value) == locking.LOCK_NOT_AVAILABLE
+    finally:
+        done.set()
+        holder.join(timeout=30)
+    assert not incident.events.filter(kind="note").exists()
+    lifecycle.add_note(incident, cast.responder, "once it is free")
+    assert incident.events.filter(kind="note").count() == 1
