@@ -66,6 +66,8 @@ LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK = "40P01"
 SERIALIZATION_FAILURE = "40001"
 RETRIED = {DEADLOCK, SERIALIZATION_FAILURE}
+# What "busy, retry in a moment" looks like once retries are spent: a 503, never a 500.
+CONTENDED = RETRIED | {LOCK_NOT_AVAILABLE}
 
 
 def sqlstate(error: BaseException) -> str | None:

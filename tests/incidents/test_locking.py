@@ -13,7 +13,7 @@ from django.db import OperationalError, connection, transaction
 from incidents import lifecycle, locking
 from incidents.models import Incident, Service
 
-from ..helpers import deadlocks_in_test_database, declare, is_postgres
+from ..helpers import api_client, deadlocks_in_test_database, declare, is_postgres
 
 
 def _in_a_transaction_of_its_own(fn):
@@ -185,3 +185,37 @@ def test_a_lock_held_too_long_fails_the_writer_clearly_instead_of_hanging(cast, 
     assert not incident.events.filter(kind="note").exists()
     lifecycle.add_note(incident, cast.responder, "once it is free")
     assert incident.events.filter(kind="note").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_a_lock_held_too_long_with_503_and_retry_after(cast, settings):
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL's lock_timeout (set DATABASE_URL)")
+    settings.LOCK_TIMEOUT_SECONDS = 0.5
+    incident = declare(cast)
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=incident.pk)
+                holding.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        holding.wait(timeout=30)
+        answer = api_client(cast.responder).post(
+            f"/api/v1/incidents/{incident.ref}/notes/", {"body": "busy?"}, format="json"
+        )
+    finally:
+        done.set()
+        holder.join(timeout=30)
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "2"
+    assert answer.json()["detail"] == "The incident is busy with other changes; retry in a moment."
+    assert not incident.events.filter(kind="note").exists()
