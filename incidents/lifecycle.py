@@ -9,6 +9,10 @@ functions. Each one, inside a single transaction:
 3. after commit, hands a `Change` to every registered hook (live room, chat, paging), which
    queue their own work. A failing hook is logged and does not affect the others.
 
+Each writer is one whole transaction: called outside any transaction, one that PostgreSQL
+picks as a deadlock victim is redone (incidents/locking.py, which also holds the lock order
+every path follows); inside a caller's transaction it runs once and the caller decides.
+
 `actor` is the person acting, or None for the system (alerts, scheduled tasks).
 """
 
@@ -22,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
@@ -33,6 +37,7 @@ from accounts.permissions import (
     may_name_elsewhere,
 )
 
+from .locking import bound_lock_waits, retried
 from .models import (
     EventKind,
     Incident,
@@ -159,7 +164,13 @@ class _Writer:
         pk = incident if isinstance(incident, int) else incident.pk
         if pk in self.incidents:
             return self.incidents[pk]
-        locked = Incident.objects.select_for_update(of=("self",)).select_related("team").get(pk=pk)
+        # FOR NO KEY UPDATE: writers of one incident take turns, while rows that point at it
+        # (alerts, escalations, notifications) can still be written (incidents/locking.py).
+        locked = (
+            Incident.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("team")
+            .get(pk=pk)
+        )
         if self.actor is not None and not self.by_link and not can_edit(self.actor, locked):
             raise PermissionDenied(f"You may not change {locked.ref}.")
         self.incidents[pk] = locked
@@ -210,7 +221,10 @@ class _Writer:
 
 @contextmanager
 def _writing(actor: User | None, *, by_link: bool = False) -> Iterator[_Writer]:
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if outermost:
+            bound_lock_waits()
         writer = _Writer(actor, by_link)
         yield writer
         writer.finish()
@@ -318,6 +332,22 @@ def next_number() -> int:
         return counter.last_value
 
 
+def team_of_services(services: Iterable[Service]) -> Team | None:
+    """The team of an incident declared with services and no team: the one team its
+    services belong to (services without a team do not count). Services of different teams
+    leave the choice to the person declaring: a clear error asking for the team."""
+    teams = {s.team_id: s.team for s in services if s.team_id is not None}
+    if len(teams) > 1:
+        names = ", ".join(sorted(t.name for t in teams.values()))
+        raise LifecycleError(
+            f"The services belong to different teams ({names}): say which team the incident "
+            "belongs to (team).",
+            field="team",
+        )
+    return next(iter(teams.values()), None)
+
+
+@retried
 def declare(
     actor: User | None,
     *,
@@ -333,13 +363,24 @@ def declare(
     data: dict[str, Any] | None = None,
 ) -> Incident:
     """Open a new incident. A person declaring starts it as investigating (they are on it)
-    and becomes its commander unless another is named; the system starts it as triggered."""
+    and becomes its commander unless another is named; the system starts it as triggered.
+    Without a team, it belongs to the team of its services (see team_of_services)."""
     title = _text(title, "title", MAX_TITLE)
     summary = _text(summary, "summary", MAX_SUMMARY, required=False)
     severity = _choice(severity, Severity, "severity")
     labels = _labels(labels or {})
     impact_started_at = _when(impact_started_at, "impact_started_at")
+    services = list(services)
+    derived = team is None and services
+    if team is None:
+        team = team_of_services(services)
     if actor is not None and not can_act_for_team(actor, team.pk if team else None, Role.RESPONDER):
+        if derived and team is not None:
+            names = ", ".join(s.name for s in services)
+            raise PermissionDenied(
+                f"{names} {'belongs' if len(services) == 1 else 'belong'} to {team}, and only "
+                "its responders may declare its incidents; give a team of yours as team."
+            )
         raise PermissionDenied(
             f"Only responders of {team} may declare its incidents."
             if team
@@ -363,7 +404,6 @@ def declare(
             detected_at=now,
             acknowledged_at=None if actor is None else now,
         )
-        services = list(services)
         if services:
             incident.services.set(services)
         w.incidents[incident.pk] = incident
@@ -386,6 +426,7 @@ def declare(
     return incident
 
 
+@retried
 def update(
     incident: Incident,
     actor: User | None,
@@ -446,6 +487,7 @@ def update(
 # --- Status --------------------------------------------------------------------------------
 
 
+@retried
 def acknowledge(
     incident: Incident,
     actor: User | None,
@@ -499,6 +541,7 @@ def snooze_minutes(value: Any) -> int:
         raise LifecycleError(exc.message, field="minutes") from None
 
 
+@retried
 def escalate(incident: Incident, actor: User | None, *, by_link: bool = False) -> TimelineEvent:
     """Page the next step of the incident's escalation now (the paging hook runs it when it
     sees this `page` event). Refused (409) when no escalation has a step left."""
@@ -512,6 +555,7 @@ def escalate(incident: Incident, actor: User | None, *, by_link: bool = False) -
         return w.event(incident, EventKind.PAGE, "", {"action": "escalate"})
 
 
+@retried
 def snooze(
     incident: Incident, actor: User | None, minutes: Any, *, by_link: bool = False
 ) -> TimelineEvent:
@@ -530,6 +574,7 @@ def snooze(
         return w.event(incident, EventKind.PAGE, "", data)
 
 
+@retried
 def set_status(incident: Incident, actor: User | None, status: str, body: str = "") -> Incident:
     status = _choice(status, Status, "status")
     body = _text(body, "body", MAX_NOTE, required=False)
@@ -553,6 +598,7 @@ def decline(incident: Incident, actor: User | None, body: str = "") -> Incident:
     return set_status(incident, actor, Status.DECLINED, body)
 
 
+@retried
 def reopen(incident: Incident, actor: User | None, body: str = "") -> Incident:
     with _writing(actor) as w:
         incident = w.lock(incident)
@@ -562,6 +608,7 @@ def reopen(incident: Incident, actor: User | None, body: str = "") -> Incident:
     return incident
 
 
+@retried
 def set_severity(incident: Incident, actor: User | None, severity: str) -> Incident:
     severity = _choice(severity, Severity, "severity")
     with _writing(actor) as w:
@@ -575,6 +622,7 @@ def set_severity(incident: Incident, actor: User | None, severity: str) -> Incid
     return incident
 
 
+@retried
 def merge(incident: Incident, actor: User | None, into: Incident) -> Incident:
     """Close `incident` as a duplicate of `into`; both timelines say so."""
     if incident.pk == into.pk:
@@ -628,6 +676,7 @@ def _assign(w: _Writer, incident: Incident, role: str, user: User) -> None:
     w.event(incident, EventKind.ROLE, "", data)
 
 
+@retried
 def assign_role(incident: Incident, actor: User | None, role: str, user: User) -> Incident:
     """Give `user` a role; a single-holder role (commander, comms, scribe) is handed over."""
     role = _choice(role, IncidentRole, "role")
@@ -639,6 +688,7 @@ def assign_role(incident: Incident, actor: User | None, role: str, user: User) -
     return incident
 
 
+@retried
 def unassign_role(incident: Incident, actor: User | None, role: str, user: User) -> Incident:
     role = _choice(role, IncidentRole, "role")
     with _writing(actor) as w:
@@ -655,6 +705,7 @@ def unassign_role(incident: Incident, actor: User | None, role: str, user: User)
 # --- What capabilities record ----------------------------------------------------------------
 
 
+@retried
 def record(
     incident: Incident,
     actor: User | None,
@@ -682,6 +733,7 @@ def record(
 # --- Notes ---------------------------------------------------------------------------------
 
 
+@retried
 def add_note(
     incident: Incident, actor: User | None, body: str, *, occurred_at: datetime | None = None
 ) -> TimelineEvent:
@@ -693,6 +745,7 @@ def add_note(
         return w.event(incident, EventKind.NOTE, body, occurred_at=occurred_at)
 
 
+@retried
 def strike_note(
     incident: Incident, actor: User | None, seq: int, reason: str = ""
 ) -> TimelineEvent:

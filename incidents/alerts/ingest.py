@@ -17,7 +17,9 @@
 
 Incidents change only through incidents/lifecycle.py. Concurrent deliveries of one new key
 race on the unique constraint over firing alerts; the loser retries and counts on the
-winner's row, so one key never makes two alerts or two incidents.
+winner's row, so one key never makes two alerts or two incidents. Rows are locked in the
+one order of incidents/locking.py (alert, integration, ref counter, incident), and a
+transaction PostgreSQL picks as a deadlock victim anyway is redone, not answered with 503.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import lifecycle, locking
 from incidents.models import REF_PREFIX, EventKind, Incident, Severity, Status
 
 from .formats import Action, NormalisedAlert
@@ -117,8 +119,7 @@ def count_repeat_by_key(kind: str, raw_key: str, alert: NormalisedAlert) -> Outc
 def _with_retries(step, integration: Integration, alert: NormalisedAlert) -> Outcome:
     for attempt in range(CONFLICT_RETRIES):
         try:
-            with transaction.atomic():
-                return step(integration, alert)
+            return locking.atomic_with_retries(step, integration, alert)
         except IntegrityError:
             # Another delivery of the same new key committed first: count on its row.
             if attempt == CONFLICT_RETRIES - 1:
@@ -258,8 +259,14 @@ def _open_or_join(integration: Integration, alert: Alert, n: NormalisedAlert) ->
     new occurrence, and gets its own incident even if people left the old one open.)"""
     incident = None
     if alert.group_key:
-        # One group's alerts may arrive in concurrent requests: decide one at a time.
-        Integration.objects.select_for_update().filter(pk=integration.pk).first()
+        # One group's alerts may arrive in concurrent requests: decide one at a time. FOR NO
+        # KEY UPDATE of this row alone, so that the foreign-key checks of other transactions
+        # (FOR KEY SHARE on the integration and its service) never wait for it; see
+        # incidents/locking.py. get() also drops the ordering by service, which would join
+        # (and lock) the service row.
+        Integration.objects.select_for_update(no_key=True, of=("self",)).only("pk").get(
+            pk=integration.pk
+        )
         sibling = (
             Alert.objects.filter(
                 integration=integration,
@@ -322,31 +329,34 @@ def _event_data(alert: Alert, action: str, **extra) -> dict:
 
 
 def _resolve(integration: Integration, n: NormalisedAlert) -> Outcome:
+    return locking.atomic_with_retries(_resolve_locked, integration, n)
+
+
+def _resolve_locked(integration: Integration, n: NormalisedAlert) -> Outcome:
     now = timezone.now()
-    with transaction.atomic():
-        alert = _locked_firing(integration, n.dedup_key)
-        if alert is None:
-            return Outcome(n.dedup_key, None)  # nothing firing under that key: dropped
-        alert.status = AlertStatus.RESOLVED
-        alert.resolved_at = now
-        alert.last_seen = now
-        alert.payload = n.payload or alert.payload
-        alert.save(update_fields=["status", "resolved_at", "last_seen", "payload"])
-        incident = _current_incident(alert) if alert.incident_id else None
-        if incident is None:
-            return Outcome(n.dedup_key, alert.pk, None)
-        lifecycle.record(
-            incident, None, EventKind.ALERT, f"Alert resolved: {alert.summary}",
-            _event_data(alert, "resolved", count=alert.count),
-        )  # fmt: skip
-        _after_resolve(incident)
-        return Outcome(n.dedup_key, alert.pk, incident.ref)
+    alert = _locked_firing(integration, n.dedup_key)
+    if alert is None:
+        return Outcome(n.dedup_key, None)  # nothing firing under that key: dropped
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    alert.last_seen = now
+    alert.payload = n.payload or alert.payload
+    alert.save(update_fields=["status", "resolved_at", "last_seen", "payload"])
+    incident = _current_incident(alert) if alert.incident_id else None
+    if incident is None:
+        return Outcome(n.dedup_key, alert.pk, None)
+    lifecycle.record(
+        incident, None, EventKind.ALERT, f"Alert resolved: {alert.summary}",
+        _event_data(alert, "resolved", count=alert.count),
+    )  # fmt: skip
+    _after_resolve(incident)
+    return Outcome(n.dedup_key, alert.pk, incident.ref)
 
 
 def _after_resolve(incident: Incident) -> None:
     # Two alerts of one incident resolving at once must not both think the other is still
     # firing: lock the incident row (read only; lifecycle does the writing) to take turns.
-    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    Incident.objects.select_for_update(no_key=True, of=("self",)).only("pk").get(pk=incident.pk)
     if Alert.objects.firing().filter(incident=incident).exists():
         return
     opener = (
@@ -382,5 +392,5 @@ def _acknowledge(integration: Integration, n: NormalisedAlert) -> Outcome:
     if incident is not None and incident.status == Status.TRIGGERED:
         # Acknowledged meanwhile, by a person or another delivery: nothing left to do.
         with contextlib.suppress(lifecycle.Conflict):
-            lifecycle.acknowledge(incident, None)
+            locking.atomic_with_retries(lifecycle.acknowledge, incident, None)
     return Outcome(n.dedup_key, alert.pk, incident.ref if incident else None)

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incidents import locking
 from incidents.lifecycle import Conflict, LifecycleError
 from keel.errors import error_for_exception
 
@@ -47,6 +49,14 @@ def exception_handler(exc, context):
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, OperationalError) and locking.sqlstate(exc) in locking.CONTENDED:
+        # Busy, not broken: a lock held too long, or a deadlock lost on every retry.
+        response = Response(
+            {"detail": "The incident is busy with other changes; retry in a moment."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "2"
+        return response
     if isinstance(exc, (SuspiciousOperation, BadRequest)):
         # Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE ...), as JSON.
         return error_for_exception(context["request"], exc)

@@ -357,9 +357,21 @@ class IncidentCreateSerializer(serializers.Serializer):
         max_length=lifecycle.MAX_SUMMARY, allow_blank=True, required=False, default=""
     )
     team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), allow_null=True, required=False, default=None
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The team the incident belongs to (its chat channel, who sees a private "
+        "one). Left out or null: the team of `services` when they all belong to one team "
+        "(services without a team do not count); services of different teams are refused "
+        "with a 400 asking for `team`; no services (or none with a team): no team.",
     )
-    services = serializers.ListField(child=ServiceRefField(), required=False, max_length=50)
+    services = serializers.ListField(
+        child=ServiceRefField(),
+        required=False,
+        max_length=50,
+        help_text="The affected services, by id or name.",
+    )
     private = serializers.BooleanField(required=False, default=False)
     labels = LabelsField(required=False)
     impact_started_at = DateTimeField(required=False, allow_null=True)

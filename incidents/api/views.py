@@ -51,7 +51,9 @@ def incident_action(request_serializer, response=None, description: str = ""):
     create=extend_schema(
         request=s.IncidentCreateSerializer,
         responses={201: s.IncidentSerializer, **ERRORS},
-        description="Declare an incident. You become its commander unless you name one.",
+        description="Declare an incident. You become its commander unless you name one. "
+        "Without `team` it belongs to the one team its `services` belong to; services of "
+        "different teams need `team` (400 otherwise).",
     ),
     partial_update=extend_schema(
         request=s.IncidentUpdateSerializer,

@@ -109,7 +109,61 @@ def test_private_and_local_destinations_are_refused_unless_allowed(settings, url
     settings.OUTBOUND_ALLOW_PRIVATE = False
     result = outbound.post_json(url, {})
     assert result.outcome == "failed"
-    assert "OUTBOUND_ALLOW_PRIVATE" in result.detail
+    assert "private addresses are not allowed" in result.detail
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b::a00:1]/hook",  # NAT64 of 10.0.0.1
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of 169.254.169.254
+        "http://[64:ff9b:1::808:808]/hook",  # the local-use NAT64 prefix: inside a network
+        "http://[2002:c0a8:a::1]/hook",  # 6to4 of 192.168.0.10
+        "http://[2002:7f00:1::]/hook",  # 6to4 of 127.0.0.1
+        "http://[::ffff:10.1.2.3]/hook",  # IPv4-mapped
+        "http://[::ffff:127.0.0.1]:8080/hook",
+        "http://[::10.1.2.3]/hook",  # IPv4-compatible (deprecated, still parsed)
+        "http://[::169.254.169.254]/hook",
+    ],
+)
+def test_ipv6_forms_of_private_ipv4_addresses_are_refused(settings, url):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    result = outbound.post_json(url, {})
+    assert result.outcome == "failed"
+    assert "private addresses are not allowed" in result.detail
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700:4700::1111"],
+)
+def test_ipv6_forms_of_public_addresses_pass_the_check(settings, address):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    pinned, _host, _name = outbound.check_destination(f"https://[{address}]/hook")
+    assert pinned == f"https://[{address}]/hook"
+
+
+def test_a_refusal_says_what_is_wrong_without_the_internal_details(settings, monkeypatch):
+    """Someone testing a contact method must not learn internal addresses or the resolver's
+    errors: the check answers "private" or "does not resolve", nothing more."""
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "db.internal.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.20.30.40", port))]
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    private = outbound.post_json("http://db.internal.example:5432/", {})
+    assert private.outcome == "failed"
+    assert private.detail == (
+        "db.internal.example is a private or local address, and private addresses are not "
+        "allowed: use an address reachable from the internet."
+    )
+    missing = outbound.post_json("http://nothing.internal.example/", {})
+    assert missing.outcome == "failed"
+    assert missing.detail == "The address does not resolve: no such host nothing.internal.example."
 
 
 def test_a_name_is_checked_by_every_address_it_resolves_to(settings, monkeypatch):
@@ -127,7 +181,7 @@ def test_a_name_is_checked_by_every_address_it_resolves_to(settings, monkeypatch
     assert (pinned, host_header, name) == (
         "https://93.184.216.34:8443/p?q=1", "hooks.example.com:8443", "hooks.example.com"
     )  # fmt: skip
-    with pytest.raises(outbound.RefusedDestination, match=r"10\.0\.0\.5"):
+    with pytest.raises(outbound.RefusedDestination, match="private addresses are not allowed"):
         outbound.check_destination("https://mixed.example.com/")
 
 

@@ -143,3 +143,27 @@ def test_paging_someone_by_hand_records_who_asked(cast, committed):
     event = incident.events.get(kind="page")
     assert event.author == cast.responder and event.body == "Asked to page Admin."
     assert Escalation.objects.get(incident=incident).manual_targets == [{"user": cast.admin.pk}]
+
+
+def test_testing_a_webhook_says_plainly_what_is_wrong_with_its_address(cast, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    client = api_client(cast.responder)
+    answers = {}
+    for address in ("https://nothing-here.invalid/hook", "https://[64:ff9b::a00:5]/hook"):
+        made = client.post(
+            "/api/v1/contact-methods/", {"kind": "webhook", "address": address}, format="json"
+        ).json()
+        answer = client.post(f"/api/v1/contact-methods/{made['id']}/test/")
+        assert answer.status_code == 200
+        answers[address] = answer.json()
+    unresolved = answers["https://nothing-here.invalid/hook"]
+    assert unresolved == {
+        "outcome": "failed",
+        "detail": "The address does not resolve: no such host nothing-here.invalid.",
+    }
+    private = answers["https://[64:ff9b::a00:5]/hook"]
+    assert private["outcome"] == "failed"
+    assert "private addresses are not allowed" in private["detail"]
+    assert "OUTBOUND_ALLOW_PRIVATE" not in private["detail"]
+    failures = ContactMethod.objects.values_list("failure", flat=True)
+    assert sorted(failures) == sorted(a["detail"] for a in answers.values())
