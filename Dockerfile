@@ -30,7 +30,7 @@ RUN DEBUG=false SECRET_KEY=collectstatic-at-build-time-signs-nothing-0123456789a
     && python -m compileall -q -j 0 /opt/venv /app
 
 FROM ${BASE_IMAGE}
-RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home \
+RUN useradd --user-group --uid 10001 --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin keel
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
