@@ -11,6 +11,7 @@ each process on its own (no SIGKILL).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import json
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.sync.client import ClientConnection, connect
 
 # The tests' webhook receiver: a real HTTP server on 127.0.0.1 that records what it gets.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -197,7 +199,8 @@ def check_paging(project: str, client: httpx.Client, receiver: Receiver) -> str:
     return incident["ref"]
 
 
-def check_live_room(client: httpx.Client, web_url: str, ref: str) -> None:
+def sign_in(client: httpx.Client, web_url: str) -> str:
+    """Signs in through the login page; the session cookie, for the live room."""
     login = client.get("/accounts/login/")
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
     if not csrf:
@@ -207,36 +210,44 @@ def check_live_room(client: httpx.Client, web_url: str, ref: str) -> None:
     }, headers={"Referer": f"{web_url}/accounts/login/"})  # fmt: skip
     if answer.status_code != 302 or "sessionid" not in client.cookies:
         raise CheckFailed(f"logging in failed: {answer.status_code}")
-    ws_url = web_url.replace("http://", "ws://") + f"/ws/incidents/{ref}/"
-    cookie = f"sessionid={client.cookies['sessionid']}"
-    with connect(ws_url, origin=web_url, additional_headers={"Cookie": cookie},
-                 open_timeout=10) as socket:  # fmt: skip
-        socket.send(json.dumps({"type": "hello", "after": 0}))
-        seqs = []
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and 1 not in seqs:
-            message = json.loads(socket.recv(timeout=10))
-            if message.get("type") == "event":
-                seqs.append(message["event"]["seq"])
+    return f"sessionid={client.cookies['sessionid']}"
+
+
+def check_live_room(socket: ClientConnection, ref: str) -> None:
+    socket.send(json.dumps({"type": "hello", "after": 0}))
+    seqs = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and 1 not in seqs:
+        message = json.loads(socket.recv(timeout=10))
+        if message.get("type") == "event":
+            seqs.append(message["event"]["seq"])
     if 1 not in seqs:
         raise CheckFailed(f"the live room replayed no timeline (seqs {seqs})")
     ok(f"the live room's WebSocket replays {ref}'s timeline through the web container")
 
 
-def check_down(project: str, compose: list[str]) -> None:
+def check_down(project: str, compose: list[str], socket: ClientConnection) -> None:
+    """Stops the stack with a live room open: uvicorn must close the socket (1012, "service
+    restart": the page reconnects elsewhere) rather than wait for it, and every process
+    must exit on SIGTERM by itself, not be killed after the grace period."""
     started = time.monotonic()
     subprocess.run([*compose, "stop"], capture_output=True, check=True)
     stopped = time.monotonic() - started
-    killed = {service: info["State"]["ExitCode"] for service, info in containers(project).items()
-              if info["State"]["ExitCode"] not in (0,)}  # fmt: skip
-    subprocess.run([*compose, "down"], capture_output=True, check=True)
+    exits = {service: info["State"]["ExitCode"] for service, info in containers(project).items()}
+    subprocess.run([*compose, "down", "--volumes"], capture_output=True, check=True)
     took = time.monotonic() - started
     left = containers(project)
     if took > STOP_SECONDS or left:
         raise CheckFailed(f"down took {took:.1f} s; still there: {sorted(left)}")
-    if killed:
-        raise CheckFailed(f"not stopped gracefully on SIGTERM (exit codes): {killed}")
-    ok(f"every process stopped on SIGTERM in {stopped:.1f} s, down in {took:.1f} s")
+    if any(exits.values()):
+        raise CheckFailed(f"not stopped gracefully on SIGTERM (exit codes): {exits}")
+    with contextlib.suppress(ConnectionClosed, TimeoutError):
+        socket.recv(timeout=1)
+    socket.close()
+    if socket.close_code != 1012:
+        raise CheckFailed(f"the open live room was closed with {socket.close_code}, not 1012")
+    ok(f"with a live room open, every process exited on SIGTERM in {stopped:.1f} s (the room "
+       f"closed with 1012); down in {took:.1f} s")  # fmt: skip
 
 
 def main() -> None:
@@ -256,9 +267,15 @@ def main() -> None:
             check_static(client)
             with Receiver() as receiver:
                 ref = check_paging(args.project, client, receiver)
-            check_live_room(client, web_url, ref)
-        check_down(args.project, compose)
-    except (CheckFailed, httpx.HTTPError, OSError, subprocess.CalledProcessError) as exc:
+            cookie = sign_in(client, web_url)
+        room = web_url.replace("http://", "ws://") + f"/ws/incidents/{ref}/"
+        # The room stays open while the stack stops (check_down).
+        with connect(room, origin=web_url, additional_headers={"Cookie": cookie},
+                     open_timeout=10) as socket:  # fmt: skip
+            check_live_room(socket, ref)
+            check_down(args.project, compose, socket)
+    except (CheckFailed, httpx.HTTPError, OSError, WebSocketException,
+            subprocess.CalledProcessError) as exc:  # fmt: skip
         for service, info in containers(args.project).items():
             log = podman("logs", "--tail", "25", info["Name"], check=False)
             print(f"--- {service} ({info['State']['Status']}):\n{log}")
