@@ -49,6 +49,8 @@ def test_the_image_command_runs_that_procfile_line(tmp_path, process):
     if process == "web":
         assert "keel.asgi:application --host 0.0.0.0 --port 8123" in printed
         assert "--proxy-headers --forwarded-allow-ips 127.0.0.1" in printed
+        # Bounded, so uvicorn exits by itself within compose's 15 s stop_grace_period.
+        assert "--timeout-graceful-shutdown 10" in printed
     else:
         # The Celery workers fork: no connection pool, as the Procfile says.
         pooled = "DB_POOL=false" in line
