@@ -144,6 +144,12 @@ def check_migrate_ran_once(project: str, web_url: str, database: str) -> None:
                             capture_output=True, text=True)  # fmt: skip
     if health.returncode != 0:
         raise CheckFailed(f"web's HEALTHCHECK fails: {health.stdout}{health.stderr}")
+    # ... because /healthz answered: pointed at a closed port, the same check fails.
+    web = running["web"]["Name"]
+    probe = ["podman", "exec", "-e", "PORT=9", web, "/app/deploy/entrypoint", "healthcheck"]
+    closed = subprocess.run(probe, capture_output=True)
+    if closed.returncode == 0:
+        raise CheckFailed("web's HEALTHCHECK passes without asking /healthz")
     ok("web's HEALTHCHECK passes (GET /healthz)")
 
 
