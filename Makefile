@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format migrations-check chromium alertmanager bench vendor clean
+.PHONY: run test test-image lint format migrations-check chromium alertmanager bench vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test: $(VENV)/.dev-installed .env chromium alertmanager lint migrations-check
 	# CONN_MAX_AGE=0: connections opened in worker threads close after use, so the test
 	# database can be dropped at the end.
 	DEBUG=true CONN_MAX_AGE=0 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The container image and compose.yaml, built and run with podman and checked from outside
+# (.ci/image-check; as root, like CI, which runs it after `make test`).
+test-image: $(VENV)/.dev-installed
+	bash .ci/image-check
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/api_list.py
