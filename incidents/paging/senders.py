@@ -13,10 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import timezone
 
 from incidents import outbound
 
-from .models import ContactKind
+from . import phone
+from .models import PHONE_KINDS, ContactKind
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ def email_message(page: Page) -> tuple[str, str]:
 
 
 def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
+    if kind in PHONE_KINDS:  # SMS and voice: through the configured provider (phone.py)
+        return phone.deliver(kind, address, page, timezone.now())
     if kind == ContactKind.WEBHOOK:
         body = json.dumps(webhook_payload(page), separators=(",", ":")).encode()
         return outbound.post_json(
