@@ -292,7 +292,7 @@ def status_report(sid: str, status: str, answered_by: str, error: str, now: date
     status = status.lower()
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update().filter(provider_sid=sid).select_related(
+            Notification.objects.select_for_update(of=("self",)).filter(provider_sid=sid).select_related(
                 "user", "incident", "contact_method"
             ).first()
         )  # fmt: skip
