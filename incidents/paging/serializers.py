@@ -70,7 +70,8 @@ class ContactMethodSerializer(ModelSerializer):
             if "address" in attrs:
                 attrs["address"] = number
                 if self.instance is not None and number != self.instance.address:
-                    attrs["verified_at"] = None  # a new number is verified again
+                    # A new number is verified again, with a new code (api.py sends it).
+                    attrs["verified_at"], attrs["code_hash"] = None, ""
         elif kind == ContactKind.EMAIL:
             serializers.EmailField().run_validation(address)
         else:

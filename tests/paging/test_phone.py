@@ -368,3 +368,34 @@ def test_a_forged_keypress_is_403(called):
                   fields, token=TOKEN + "x"), query=query)  # fmt: skip
     assert forged.status_code == 403
     assert Escalation.objects.get().status == "active"
+
+
+def test_the_profile_adds_a_number_and_verifies_it_with_the_code(cast, twilio):
+    page = api(cast.responder)
+    assert 'value="sms"' in page.get("/accounts/profile/").content.decode()
+    added = page.post("/paging/contact-methods/", {"kind": "sms", "address": "+1 (415) 555-0123",
+                      "delay_minutes": 0})  # fmt: skip
+    assert added.status_code == 302
+    method = ContactMethod.objects.get(user=cast.responder)
+    assert method.address == NUMBER and not method.verified
+    profile = page.get("/accounts/profile/").content.decode()
+    assert "not verified: not paged yet" in profile
+    code = code_in(twilio.messages()[0].fields["Body"])
+    url = f"/paging/contact-methods/{method.pk}/verify/"
+    assert page.post(url, {"code": "12"}).status_code == 400
+    assert page.post(url, {"resend": "on"}).status_code == 302 and len(twilio.messages()) == 2
+    assert page.post(url, {"code": code}).status_code == 400  # the first code stopped working
+    fresh = code_in(twilio.messages()[1].fields["Body"])
+    assert page.post(url, {"code": fresh}).status_code == 302
+    method.refresh_from_db()
+    assert method.verified
+
+
+def test_changing_the_number_sends_a_new_code_and_it_is_not_paged_until_verified(cast, twilio):
+    method = phone_of(cast.responder)
+    answer = api(cast.responder).patch(f"/api/v1/contact-methods/{method.pk}/",
+                                       {"address": "+14155550199"},
+                                       content_type="application/json")  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["verified"] is False
+    assert twilio.messages()[0].fields["To"] == "+14155550199"
+    assert not ContactMethod.objects.pageable().exists()
