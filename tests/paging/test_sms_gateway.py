@@ -57,6 +57,8 @@ def test_a_page_goes_to_the_gateway_and_a_signed_reply_acknowledges(cast, gatewa
     assert page["to"] == NUMBER and f"Reply {notification.pk} to ack" in page["message"]
     assert sent.headers["X-Keel-Signature-256"] == signature(sent.body, SECRET)
     assert Notification.objects.get().provider_sid == "gw-1"
+    report = reply({"reference": "gw-1", "status": "delivered"})
+    assert report.status_code == 204 and Notification.objects.get().detail == "Provider: delivered."
 
     assert reply({"from": NUMBER, "message": f"{notification.pk}"}, "wrong").status_code == 403
     assert not TimelineEvent.objects.filter(incident=incident, kind=EventKind.ACK).exists()
