@@ -133,14 +133,36 @@ def voice_url(**query: str) -> str:
     return base + "?" + "&".join(f"{k}={v}" for k, v in query.items())
 
 
+# GSM 03.38: the basic set costs one unit each, the extension set two; any other character
+# makes the whole message UCS-2, 70 characters to a segment instead of 160.
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = set("^{}\\[~]|€")
+UCS2_LIMIT = 70
+
+
+def units(text: str) -> int | None:
+    """`text`'s length in GSM-7 units, or None when it cannot be GSM-7."""
+    if any(c not in GSM_BASIC and c not in GSM_EXTENSION for c in text):
+        return None
+    return sum(2 if c in GSM_EXTENSION else 1 for c in text)
+
+
 def sms_text(page: Page, code: str | None) -> str:
-    """One GSM-7 segment when it can: severity, ref, the title cut to fit, how to reply."""
+    """One segment when it can: severity, ref, the title cut to fit, how to reply (GSM-7,
+    160 units, unless the title needs UCS-2: then 70 characters)."""
     more = f" (+{page.bundled - 1} more)" if page.bundled > 1 else ""
     how = f" Reply {code} to ack, {code} esc to escalate." if code else ""
     head = f"Keel {page.severity} {page.ref}{more}: "
-    room = SMS_LIMIT - len(head) - len(how)
-    title = page.title if len(page.title) <= room else page.title[: max(room - 1, 10)] + "…"
-    return head + title + how
+    for cut in range(len(page.title), -1, -1):
+        title = page.title if cut == len(page.title) else page.title[:cut].rstrip() + "..."
+        text = head + title + how
+        size = units(text)
+        if (size is not None and size <= SMS_LIMIT) or len(text) <= UCS2_LIMIT:
+            return text
+    return head + how
 
 
 def deliver(kind: str, address: str, page: Page, now: datetime) -> outbound.Result:

@@ -23,6 +23,8 @@ from incidents.paging.models import (
     Notification,
     NotificationRule,
 )
+from incidents.paging.phone import sms_text, units
+from incidents.paging.senders import Page
 
 from ..helpers import declare
 from .fake_twilio import TOKEN, FakeTwilio, sign, twilio_settings
@@ -399,3 +401,17 @@ def test_changing_the_number_sends_a_new_code_and_it_is_not_paged_until_verified
     assert answer.status_code == 200 and answer.json()["verified"] is False
     assert twilio.messages()[0].fields["To"] == "+14155550199"
     assert not ContactMethod.objects.pageable().exists()
+
+
+def test_an_sms_page_is_one_segment_in_gsm_7_or_in_ucs_2():
+    def page(title: str, bundled: int = 1):
+        return Page("d", 1, "INC-12", title, "SEV1", "triggered", None, "u", "a", bundled)
+
+    latin = sms_text(page("Checkout errors on every node in eu-west " * 5), "1234")
+    assert 150 < units(latin) <= 160 and latin.endswith(
+        "... Reply 1234 to ack, 1234 esc to escalate."
+    )
+    cyrillic = sms_text(page("Сервер упал " * 5), "1234")
+    assert units(cyrillic) is None and len(cyrillic) <= 70 and "Сервер" in cyrillic
+    bundled = sms_text(page("Disk full", 3), "7")
+    assert bundled == "Keel SEV1 INC-12 (+2 more): Disk full Reply 7 to ack, 7 esc to escalate."
