@@ -43,6 +43,7 @@ NOT_UNDERSTOOD = "Keel: not understood. Reply with the code from a page, e.g. 12
 SAY_SALT = "keel.paging.phone.say"
 # Twilio's statuses (see providers/twilio.py) that mean the page did not reach the person.
 FAILED_STATUSES = {"failed", "undelivered", "busy", "no-answer", "canceled"}
+REACHED = {"delivered", "completed"}  # an SMS on the phone; a call a person answered
 REPLY = re.compile(r"^\s*(\d{1,12})\s*(ack|a|esc|e|escalate)?\s*$", re.IGNORECASE)
 
 
@@ -314,16 +315,29 @@ def status_report(sid: str, status: str, answered_by: str, error: str, now: date
     status = status.lower()
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(of=("self",)).filter(provider_sid=sid).select_related(
-                "user", "incident", "contact_method"
-            ).first()
-        )  # fmt: skip
+            Notification.objects.select_for_update(of=("self",))
+            .filter(provider_sid=sid)
+            .select_related("user", "incident", "contact_method")
+            .first()
+        )
         if notification is None:
             return None
         machine = status == "completed" and answered_by.startswith(("machine", "fax"))
         if status not in FAILED_STATUSES and not machine:
-            notification.detail = f"Provider: {status}."
+            detail = f"Provider: {status}."
+            if notification.detail == detail or notification.status == N.FAILED:
+                return None  # a report sent twice, or late
+            notification.detail = detail
             notification.save(update_fields=["detail"])
+            if status in REACHED:  # the room's panel refreshes on the event
+                what = "delivered to the phone" if status == "delivered" else "answered"
+                lifecycle.record(
+                    notification.incident, None, "page",
+                    f"{notification.get_kind_display()} to {notification.user.name} {what}.",
+                    {"action": "reached", "method": notification.kind,
+                     "user": notification.user.email,
+                     "delivery_id": str(notification.delivery_id)},
+                )  # fmt: skip
             return None
         if notification.status == N.FAILED:
             return None  # a report sent twice
