@@ -247,7 +247,9 @@ def test_a_failed_sms_is_recorded_and_the_next_rule_goes_at_once(cast, twilio, c
     assert delivered.status_code == 204
     panel = api(cast.admin).get(f"/incidents/{incident.ref}/paging/").content.decode()
     assert "Provider: delivered." in panel
-    assert TimelineEvent.objects.filter(body=f"SMS to {cast.responder.name} delivered to the phone.").exists()  # noqa: E501
+    assert TimelineEvent.objects.filter(
+        body=f"SMS to {cast.responder.name} delivered to the phone."
+    ).exists()
     voice = Notification.objects.get(kind="voice")
     assert voice.due_at > now + timedelta(minutes=9)
     failed = hook("/hooks/twilio/status/", {"MessageSid": sms.provider_sid,
