@@ -59,6 +59,10 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
         return HttpResponseForbidden(FORBIDDEN, content_type="text/plain")
     if "say" in request.GET:
         return HttpResponse(phone.say_code(request.GET["say"]), content_type="text/xml")
+    if "test" in request.GET:
+        answer = VoiceResponse()
+        answer.say("This is a test call from Keel. Pages will reach you like this.")
+        return _twiml(answer)
     try:
         delivery_id = uuid.UUID(request.GET.get("page", ""))
     except ValueError:

@@ -420,3 +420,20 @@ def test_an_sms_page_is_one_segment_in_gsm_7_or_in_ucs_2():
     assert units(cyrillic) is None and len(cyrillic) <= 70 and "Сервер" in cyrillic
     bundled = sms_text(page("Disk full", 3), "7")
     assert bundled == "Keel SEV1 INC-12 (+2 more): Disk full Reply 7 to ack, 7 esc to escalate."
+
+
+def test_a_test_page_calls_and_says_it_is_a_test(cast, twilio):
+    method = phone_of(cast.responder, kind=ContactKind.VOICE)
+    answer = api(cast.responder).post(f"/api/v1/contact-methods/{method.pk}/test/")
+    assert answer.json()["outcome"] == "delivered"
+    (call,) = twilio.calls()
+    spoken = hook("/hooks/twilio/voice/", {"CallSid": call.sid},
+                  query=urlsplit(call.fields["Url"]).query)  # fmt: skip
+    assert "This is a test call from Keel" in spoken.content.decode()
+
+
+def test_an_unverified_number_gets_no_test_page(cast, twilio):
+    method = phone_of(cast.responder)
+    ContactMethod.objects.filter(pk=method.pk).update(verified_at=None)
+    answer = api(cast.responder).post(f"/api/v1/contact-methods/{method.pk}/test/")
+    assert answer.json()["outcome"] == "failed" and not twilio.sent
