@@ -1,13 +1,11 @@
-"""SMS and voice paging through Twilio (a local server playing its REST API; inbound webhooks
-signed with the twilio package's RequestValidator): numbers verified by code before they are
-paged, an SMS page's reply code acknowledges or escalates, a call's keys do, a forged or
-stale signature is 403, STOP stops, a failed SMS moves on to the next rule."""
+"""SMS pages through Twilio (a local server playing its REST API; inbound webhooks signed with
+the twilio package's RequestValidator): the reply code acknowledges or escalates, a forged or
+stale signature is 403, STOP stops, a failed SMS moves on to the next rule, one SMS a
+minute, one segment."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -27,122 +25,17 @@ from incidents.paging.phone import sms_text, units
 from incidents.paging.senders import Page
 
 from ..helpers import declare
-from .fake_twilio import TOKEN, FakeTwilio, sign, twilio_settings
+from .fake_twilio import sign
 from .helpers import make_policy
-
-NUMBER = "+14155550123"
-SITE = "http://localhost:8000"
-
-
-@pytest.fixture
-def twilio(settings):
-    settings.SITE_URL = SITE
-    with FakeTwilio() as fake:
-        twilio_settings(settings, fake)
-        yield fake
-
-
-def api(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def phone_of(user, kind=ContactKind.SMS, number=NUMBER, delay=0) -> ContactMethod:
-    method = ContactMethod.objects.create(
-        user=user, kind=kind, address=number, verified_at=datetime.now(UTC)
-    )
-    NotificationRule.objects.create(contact_method=method, delay_minutes=delay)
-    return method
-
-
-def hook(path: str, fields: dict[str, str], signature: str | None = None, query: str = ""):
-    url = SITE + path + (f"?{query}" if query else "")
-    signature = sign(url, fields) if signature is None else signature
-    target = path + (f"?{query}" if query else "")
-    return Client().post(target, fields, HTTP_X_TWILIO_SIGNATURE=signature)
-
-
-def sms_in(body: str, sender: str = NUMBER, **kwargs):
-    fields = {"From": sender, "To": "+15005550006", "Body": body,
-              "MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "0" * 31 + "1"}  # fmt: skip
-    return hook("/hooks/twilio/sms/", fields, **kwargs)
-
-
-# --- Numbers and their codes ----------------------------------------------------------------
-
-
-def code_in(text: str) -> str:
-    return re.search(r"\b(\d{6})\b", text).group(1)
-
-
-def test_a_new_number_gets_a_code_and_is_verified_with_it(cast, twilio):
-    answer = api(cast.responder).post(
-        "/api/v1/contact-methods/", {"kind": "sms", "address": "+1 415 555 0123"},
-        content_type="application/json",
-    )  # fmt: skip
-    assert answer.status_code == 201, answer.content
-    assert answer.json()["verified"] is False and answer.json()["address"] == NUMBER
-    (sent,) = twilio.messages()
-    assert sent.fields["To"] == NUMBER and sent.fields["From"] == "+15005550006"
-    code = code_in(sent.fields["Body"])
-    url = f"/api/v1/contact-methods/{answer.json()['id']}/verify/"
-    wrong = api(cast.responder).post(url, {"code": "000000" if code != "000000" else "111111"},
-                                     content_type="application/json")  # fmt: skip
-    assert wrong.status_code == 400 and "not the one" in wrong.content.decode()
-    right = api(cast.responder).post(url, {"code": code}, content_type="application/json")
-    assert right.status_code == 200 and right.json()["verified"] is True
-    again = api(cast.responder).post(url, {"code": code}, content_type="application/json")
-    assert again.status_code == 400  # a code works once
-
-
-def test_an_expired_code_is_refused(cast, twilio):
-    answer = api(cast.responder).post(
-        "/api/v1/contact-methods/", {"kind": "voice", "address": NUMBER},
-        content_type="application/json",
-    )  # fmt: skip
-    (call,) = twilio.calls()  # a voice number hears its code
-    spoken = hook("/hooks/twilio/voice/", {"CallSid": call.sid},
-                  query=urlsplit(call.fields["Url"]).query)  # fmt: skip
-    code = code_in(spoken.content.decode().replace(" ", ""))
-    url = f"/api/v1/contact-methods/{answer.json()['id']}/verify/"
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=11)):
-        late = api(cast.responder).post(url, {"code": code}, content_type="application/json")
-    assert late.status_code == 400 and "expired" in late.content.decode()
-    assert not ContactMethod.objects.get().verified
-
-
-def test_bad_numbers_are_refused_naming_the_form(cast, twilio):
-    for address in ("not a number", "+1555", "0415 555 0123"):
-        answer = api(cast.responder).post(
-            "/api/v1/contact-methods/", {"kind": "sms", "address": address},
-            content_type="application/json",
-        )  # fmt: skip
-        assert answer.status_code == 400 and "+14155550123" in answer.content.decode()
-    assert not ContactMethod.objects.exists() and not twilio.sent
-
-
-def test_without_a_provider_sms_and_voice_are_not_offered_and_the_profile_says_why(cast):
-    answer = api(cast.responder).post(
-        "/api/v1/contact-methods/", {"kind": "sms", "address": NUMBER},
-        content_type="application/json",
-    )  # fmt: skip
-    assert answer.status_code == 400 and "TWILIO_ACCOUNT_SID" in answer.content.decode()
-    profile = api(cast.responder).get("/accounts/profile/").content.decode()
-    assert "SMS and voice calls are not offered" in profile
-    assert 'value="sms"' not in profile
-
-
-def test_an_unverified_number_is_not_paged(cast, twilio, committed):
-    checkout = Service.objects.create(name="checkout")
-    make_policy(cast.team, (5, [{"user": cast.responder.pk}]), service=checkout)
-    method = phone_of(cast.responder)
-    ContactMethod.objects.filter(pk=method.pk).update(verified_at=None)
-    incident = declare(cast, actor=None, services=[checkout])
-    escalation = Escalation.objects.get(incident=incident)
-    escalate.run_step(escalation.pk, str(escalation.token), datetime.now(UTC))
-    assert not Notification.objects.exists() and not twilio.sent
-
+from .phone_helpers import (
+    NUMBER,
+    SITE,
+    api,
+    hook,
+    phone_of,
+    sms_in,
+    twilio_fixture,  # noqa: F401 (the `twilio` fixture)
+)
 
 # --- An SMS page and its reply ---------------------------------------------------------------
 
@@ -306,108 +199,6 @@ def test_at_most_one_sms_a_minute_to_a_number(cast, twilio, committed, settings)
     assert len(twilio.messages()) == 2
 
 
-# --- A call and its keys ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def called(cast, twilio, committed):
-    checkout = Service.objects.create(name="checkout")
-    make_policy(cast.team, (5, [{"user": cast.responder.pk}]), (5, [{"user": cast.admin.pk}]),
-                service=checkout)  # fmt: skip
-    phone_of(cast.responder, kind=ContactKind.VOICE)
-    incident = declare(cast, actor=None, services=[checkout])
-    escalation = Escalation.objects.get(incident=incident)
-    escalate.run_step(escalation.pk, str(escalation.token), datetime.now(UTC))
-    notification = Notification.objects.get()
-    delivery.send(notification.pk, datetime.now(UTC))
-    (call,) = twilio.calls()
-    return incident, call
-
-
-def keys(call, digits: str = "", **more: str):
-    fields = {"CallSid": call.sid, "From": "+15005550006", "To": NUMBER, **more}
-    if digits:
-        fields["Digits"] = digits
-    return hook("/hooks/twilio/voice/", fields, query=urlsplit(call.fields["Url"]).query)
-
-
-def test_a_call_speaks_the_page_and_offers_the_keys(called):
-    _incident, call = called
-    assert call.fields["MachineDetection"] == "Enable" and call.fields["To"] == NUMBER
-    assert "page" in parse_qs(urlsplit(call.fields["Url"]).query)
-    twiml = keys(call).content.decode()
-    assert "<Gather" in twiml and 'numDigits="1"' in twiml
-    assert "incident INC" in twiml and "Press 1 to acknowledge, 2 to escalate now" in twiml
-    assert "<Gather" in keys(call, "3").content.decode()  # 3: hear it again
-    assert Escalation.objects.get().status == "active"
-
-
-def test_pressing_1_acknowledges_from_a_phone_call(called, cast):
-    incident, call = called
-    assert "Acknowledged" in keys(call, "1").content.decode()
-    assert Escalation.objects.get().status == "acknowledged"
-    ack = TimelineEvent.objects.get(incident=incident, kind=EventKind.ACK)
-    assert ack.author == cast.responder and ack.data["via"] == "voice"
-
-
-def test_pressing_2_escalates(called, cast):
-    incident, call = called
-    assert "Escalated" in keys(call, "2").content.decode()
-    event = TimelineEvent.objects.filter(incident=incident, kind="page").last()
-    assert event.data["action"] == "escalate" and event.data["via"] == "voice"
-
-
-def test_a_voicemail_is_hung_up_on_and_counts_as_no_answer(called):
-    _incident, call = called
-    assert "<Hangup" in keys(call, AnsweredBy="machine_start").content.decode()
-    report = hook("/hooks/twilio/status/", {"CallSid": call.sid, "CallStatus": "completed",
-                  "AnsweredBy": "machine_end_beep"})  # fmt: skip
-    assert report.status_code == 204
-    assert Notification.objects.get().status == "failed"
-    assert Escalation.objects.get().status == "active"
-
-
-def test_a_forged_keypress_is_403(called):
-    _incident, call = called
-    fields = {"CallSid": call.sid, "Digits": "1"}
-    query = urlsplit(call.fields["Url"]).query
-    forged = hook("/hooks/twilio/voice/", fields, signature=sign(SITE + "/hooks/twilio/voice/",
-                  fields, token=TOKEN + "x"), query=query)  # fmt: skip
-    assert forged.status_code == 403
-    assert Escalation.objects.get().status == "active"
-
-
-def test_the_profile_adds_a_number_and_verifies_it_with_the_code(cast, twilio):
-    page = api(cast.responder)
-    assert 'value="sms"' in page.get("/accounts/profile/").content.decode()
-    added = page.post("/paging/contact-methods/", {"kind": "sms", "address": "+1 (415) 555-0123",
-                      "delay_minutes": 0})  # fmt: skip
-    assert added.status_code == 302
-    method = ContactMethod.objects.get(user=cast.responder)
-    assert method.address == NUMBER and not method.verified
-    profile = page.get("/accounts/profile/").content.decode()
-    assert "not verified: not paged yet" in profile
-    code = code_in(twilio.messages()[0].fields["Body"])
-    url = f"/paging/contact-methods/{method.pk}/verify/"
-    assert page.post(url, {"code": "12"}).status_code == 400
-    assert page.post(url, {"resend": "on"}).status_code == 302 and len(twilio.messages()) == 2
-    assert page.post(url, {"code": code}).status_code == 400  # the first code stopped working
-    fresh = code_in(twilio.messages()[1].fields["Body"])
-    assert page.post(url, {"code": fresh}).status_code == 302
-    method.refresh_from_db()
-    assert method.verified
-
-
-def test_changing_the_number_sends_a_new_code_and_it_is_not_paged_until_verified(cast, twilio):
-    method = phone_of(cast.responder)
-    answer = api(cast.responder).patch(f"/api/v1/contact-methods/{method.pk}/",
-                                       {"address": "+14155550199"},
-                                       content_type="application/json")  # fmt: skip
-    assert answer.status_code == 200 and answer.json()["verified"] is False
-    assert twilio.messages()[0].fields["To"] == "+14155550199"
-    assert not ContactMethod.objects.pageable().exists()
-
-
 def test_an_sms_page_is_one_segment_in_gsm_7_or_in_ucs_2():
     def page(title: str, bundled: int = 1):
         return Page("d", 1, "INC-12", title, "SEV1", "triggered", None, "u", "a", bundled)
@@ -420,20 +211,3 @@ def test_an_sms_page_is_one_segment_in_gsm_7_or_in_ucs_2():
     assert units(cyrillic) is None and len(cyrillic) <= 70 and "Сервер" in cyrillic
     bundled = sms_text(page("Disk full", 3), "7")
     assert bundled == "Keel SEV1 INC-12 (+2 more): Disk full Reply 7 to ack, 7 esc to escalate."
-
-
-def test_a_test_page_calls_and_says_it_is_a_test(cast, twilio):
-    method = phone_of(cast.responder, kind=ContactKind.VOICE)
-    answer = api(cast.responder).post(f"/api/v1/contact-methods/{method.pk}/test/")
-    assert answer.json()["outcome"] == "delivered"
-    (call,) = twilio.calls()
-    spoken = hook("/hooks/twilio/voice/", {"CallSid": call.sid},
-                  query=urlsplit(call.fields["Url"]).query)  # fmt: skip
-    assert "This is a test call from Keel" in spoken.content.decode()
-
-
-def test_an_unverified_number_gets_no_test_page(cast, twilio):
-    method = phone_of(cast.responder)
-    ContactMethod.objects.filter(pk=method.pk).update(verified_at=None)
-    answer = api(cast.responder).post(f"/api/v1/contact-methods/{method.pk}/test/")
-    assert answer.json()["outcome"] == "failed" and not twilio.sent

@@ -17,7 +17,7 @@ from tests.receivers import Receiver
 
 from .fake_twilio import ACCOUNT, FROM, TOKEN, FakeTwilio, twilio_settings
 from .helpers import make_policy, webhook_for
-from .test_phone import SITE, hook, phone_of, sms_in
+from .phone_helpers import SITE, hook, phone_of, sms_in
 from .test_worker import paging_settings, wait_for  # noqa: F401 (a fixture)
 from .worker import MINUTE_SECONDS, purge, start_worker, stop
 
