@@ -542,7 +542,13 @@ def snooze_minutes(value: Any) -> int:
 
 
 @retried
-def escalate(incident: Incident, actor: User | None, *, by_link: bool = False) -> TimelineEvent:
+def escalate(
+    incident: Incident,
+    actor: User | None,
+    *,
+    by_link: bool = False,
+    data: dict[str, Any] | None = None,
+) -> TimelineEvent:
     """Page the next step of the incident's escalation now (the paging hook runs it when it
     sees this `page` event). Refused (409) when no escalation has a step left."""
     with _writing(actor, by_link=by_link) as w:
@@ -552,7 +558,7 @@ def escalate(incident: Incident, actor: User | None, *, by_link: bool = False) -
                 f"{incident.ref} has no escalation with a step left to run: page someone instead.",
                 allowed=ALLOWED_MOVES[incident.status],
             )
-        return w.event(incident, EventKind.PAGE, "", {"action": "escalate"})
+        return w.event(incident, EventKind.PAGE, "", {**(data or {}), "action": "escalate"})
 
 
 @retried

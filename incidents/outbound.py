@@ -27,6 +27,7 @@ the internal DNS (resolved addresses and resolver errors go to the log only).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -39,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import certifi
 import httpx
@@ -169,9 +170,9 @@ def _retry_after(value: str | None) -> timedelta | None:
 BODY_EXCERPT = 200
 
 
-def classify(response: httpx.Response) -> Result:
+def classify(response: httpx.Response, body_chars: int = BODY_EXCERPT) -> Result:
     code = response.status_code
-    body = response.text[:BODY_EXCERPT]
+    body = response.text[:body_chars]
     if 200 <= code < 300:
         return Result("delivered", f"Delivered ({code}).", code, body=body)
     if code in RETRYABLE_STATUS or code >= 500:
@@ -207,15 +208,37 @@ def post_json(
     """POST `payload` as JSON to `url` and say how it went. With `secret`, the body is signed
     in X-Keel-Signature-256. Never raises for anything the network or receiver does."""
     data = body if body is not None else json.dumps(payload, separators=(",", ":")).encode()
+    sent_headers = {"Content-Type": "application/json", **(headers or {})}
+    if secret:
+        sent_headers["X-Keel-Signature-256"] = signature(data, secret)
+    return post_bytes(url, data, sent_headers)
+
+
+def post_form(
+    url: str, fields: dict[str, str], *, auth: tuple[str, str], body_chars: int = 4000
+) -> Result:
+    """POST `fields` form-encoded with HTTP Basic auth (Twilio's REST API); the answer's
+    body is kept (up to `body_chars`) for the caller to read ids from."""
+    data = urlencode(fields).encode()
+    basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": f"Basic {basic}",
+        "Accept": "application/json",
+    }
+    return post_bytes(url, data, headers, body_chars=body_chars)
+
+
+def post_bytes(
+    url: str, data: bytes, headers: dict[str, str], *, body_chars: int = BODY_EXCERPT
+) -> Result:
+    """POST `data` with `headers` to `url`: the one place requests leave (checked
+    destination, timeouts, no redirects). Never raises for anything the network does."""
     try:
         target, host_header, host = check_destination(url)
     except RefusedDestination as exc:
         return Result("failed", str(exc))
-    sent_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-    sent_headers["Host"] = host_header
-    sent_headers.update(headers or {})
-    if secret:
-        sent_headers["X-Keel-Signature-256"] = signature(data, secret)
+    sent_headers = {"User-Agent": USER_AGENT, "Host": host_header, **headers}
     timeout = httpx.Timeout(
         settings.OUTBOUND_READ_TIMEOUT, connect=settings.OUTBOUND_CONNECT_TIMEOUT
     )
@@ -231,6 +254,6 @@ def post_json(
     except httpx.TransportError as exc:
         log.info("outbound POST to %s: %r", host, exc)
         return Result("retry", f"Could not reach {host}; will try again.")
-    result = classify(response)
+    result = classify(response, body_chars)
     log.info("outbound POST to %s: %s", host, result.detail)
     return result

@@ -374,6 +374,21 @@ OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
 OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
 OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)
 
+# --- Phone (incidents/paging/providers): SMS and voice pages. Twilio when its account,
+# token and from-number are set; otherwise a generic HTTP SMS gateway when its URL is set;
+# with neither, SMS and voice contact methods are not offered.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_SECRET = env.str("SMS_GATEWAY_SECRET", default="")
+# A verification code sent to a new number is good for this many minutes and 5 tries.
+PHONE_VERIFY_MAX_AGE_MINUTES = env.int("PHONE_VERIFY_MAX_AGE_MINUTES", default=10)
+# At most one SMS or call a minute to one number (GoAlert's limit); pages in between wait.
+PHONE_MIN_INTERVAL_SECONDS = env.float("PHONE_MIN_INTERVAL_SECONDS", default=60.0)
+
 # --- Chat (incidents/chat): the Slack app's signing secret. Empty: /slack/* answer 503.
 SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 # The first retry of a chat message waits this long; each next one twice as long.

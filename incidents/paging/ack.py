@@ -57,12 +57,15 @@ def delivery_of(token: str) -> UUID:
         raise BadLink("This acknowledge link is not valid.", 404) from None
 
 
-def use(notification: Notification, action: str, now: datetime, minutes: Any = None) -> str:
+def use(
+    notification: Notification, action: str, now: datetime, minutes: Any = None, via: str = ""
+) -> str:
     """The paged person acts through the page's link: acknowledge, escalate or snooze,
     through lifecycle and credited to them (the person the page was sent to; the link, not a
     team role, lets them). Single use: only the request whose conditional update sets
     `ack_used_at` acts, and a refused move leaves the link unused. Returns what to tell
-    them; LifecycleError for bad minutes."""
+    them; LifecycleError for bad minutes. `via`: "sms" or "voice" when the page's reply or
+    keypress acts rather than its link (the timeline says so)."""
     incident = Incident.objects.get(pk=notification.incident_id)
     who = notification.user
     try:
@@ -73,12 +76,15 @@ def use(notification: Notification, action: str, now: datetime, minutes: Any = N
             if not won:
                 raise BadLink(USED, 410)
             if action == "escalate":
-                lifecycle.escalate(incident, who, by_link=True)
+                lifecycle.escalate(incident, who, by_link=True, data={"via": via} if via else None)
                 return "Escalated: the next step is being paged now."
             if action == "snooze":
                 event = lifecycle.snooze(incident, who, minutes, by_link=True)
                 return f"Snoozed for {event.data['minutes']} minutes: you will be paged again."
-            delivery = {"delivery_id": str(notification.delivery_id)}
+            delivery = {
+                "delivery_id": str(notification.delivery_id),
+                **({"via": via} if via else {}),
+            }
             lifecycle.acknowledge(incident, who, by_link=True, data=delivery)
             return "Acknowledged. Paging has stopped."
     except lifecycle.Conflict:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action, api_view
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Role
@@ -21,7 +21,7 @@ from accounts.permissions import (
 )
 from incidents.api.errors import ErrorSerializer
 
-from . import delivery, manual
+from . import delivery, manual, phone
 from . import serializers as s
 from .models import ContactMethod, EscalationPolicy
 
@@ -57,8 +57,33 @@ class ContactMethodViewSet(viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         with transaction.atomic():
             method = body.save(user=request.user)
+        if not method.verified:
+            phone.send_code(method, timezone.now())  # the person waits for it
         shown = s.ContactMethodSerializer(method, context={"show_secret": True})
         return Response(shown.data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer) -> None:
+        method = serializer.save()
+        if not method.verified and not method.code_hash:
+            phone.send_code(method, timezone.now())  # a new number: a new code
+
+    @extend_schema(
+        request=s.VerifySerializer,
+        responses={200: s.ContactMethodSerializer, **ERRORS},
+        description="Verify a phone number with the code sent to it (400 when wrong, expired "
+        "or already used). Only verified numbers are paged.",
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        method = self.get_object()
+        body = s.VerifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            phone.verify(method, body.validated_data["code"], timezone.now())
+        except phone.VerifyError as exc:
+            raise ValidationError({"code": [str(exc)]}) from None
+        method.refresh_from_db()
+        return Response(s.ContactMethodSerializer(method).data)
 
     @extend_schema(
         request=None,

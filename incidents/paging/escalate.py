@@ -155,7 +155,8 @@ def on_call_ids(schedule_id: int, at: datetime) -> list[int]:
 
 
 def methods_of(user_id: int) -> list[tuple[int, str, list[int]]]:
-    methods = ContactMethod.objects.filter(user_id=user_id).prefetch_related("rules")
+    # A phone number is paged only once verified, and not after it replied STOP.
+    methods = ContactMethod.objects.filter(user_id=user_id).pageable().prefetch_related("rules")
     return [(m.pk, m.kind, [r.delay_minutes for r in m.rules.all()]) for m in methods]
 
 

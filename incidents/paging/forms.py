@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from accounts.permissions import people_visible_to, visible_teams_q
 from incidents.oncall.models import Schedule
 
-from .models import ContactKind, ContactMethod, EscalationPolicy
+from . import phone, providers
+from .models import PHONE_KINDS, ContactKind, ContactMethod, EscalationPolicy
 from .serializers import MAX_DELAY
 
 User = get_user_model()
@@ -17,16 +18,34 @@ MAX_RULES = 10  # as the API's `rules`
 
 class ContactMethodForm(forms.Form):
     kind = forms.ChoiceField(choices=ContactKind.choices)
-    address = forms.CharField(max_length=500, help_text="An email address or an http(s) URL.")
+    address = forms.CharField(
+        max_length=500,
+        help_text="An email address, an http(s) URL, or a phone number (+14155550123).",
+    )
     delay_minutes = forms.IntegerField(
         min_value=0, max_value=MAX_DELAY, initial=0, label="Use after (minutes)",
         help_text="0: at once. Later: only if nobody has acknowledged by then.",
     )  # fmt: skip
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # SMS and voice only when a provider can carry them (the profile says why not).
+        offered = providers.offered()
+        self.fields["kind"].choices = [
+            (value, label)
+            for value, label in ContactKind.choices
+            if value not in PHONE_KINDS or value in offered
+        ]
+
     def clean(self):
         cleaned = super().clean()
         kind, address = cleaned.get("kind"), cleaned.get("address", "")
-        if kind == ContactKind.EMAIL:
+        if kind in PHONE_KINDS:
+            try:
+                cleaned["address"] = phone.parse_number(address)
+            except phone.BadNumber as exc:
+                self.add_error("address", str(exc))
+        elif kind == ContactKind.EMAIL:
             try:
                 forms.EmailField().clean(address)
             except forms.ValidationError:
@@ -34,6 +53,11 @@ class ContactMethodForm(forms.Form):
         elif kind and not address.startswith(("https://", "http://")):
             self.add_error("address", "Give an http(s) URL.")
         return cleaned
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(max_length=12, required=False)
+    resend = forms.BooleanField(required=False)
 
 
 class RuleForm(forms.Form):

@@ -67,6 +67,20 @@ class ContactKind(models.TextChoices):
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Webhook"
     SLACK = "slack", "Slack incoming webhook"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
+
+
+# Kinds whose address is a phone number: verified with a code before they are paged.
+PHONE_KINDS = (ContactKind.SMS, ContactKind.VOICE)
+
+
+class ContactMethodQuerySet(models.QuerySet["ContactMethod"]):
+    def pageable(self) -> ContactMethodQuerySet:
+        """What a page may use: a phone number only once verified and not stopped (STOP)."""
+        return self.exclude(kind__in=PHONE_KINDS, verified_at__isnull=True).exclude(
+            stopped_at__isnull=False
+        )
 
 
 class ContactMethod(models.Model):
@@ -74,12 +88,22 @@ class ContactMethod(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
     )
     kind = models.CharField(max_length=10, choices=ContactKind.choices)
-    address = models.CharField(max_length=500)  # an email address or a URL
+    address = models.CharField(max_length=500)  # an email address, a URL, or +E.164
     secret = models.CharField(max_length=64, blank=True)  # webhooks sign with it
+    # Phone numbers: verified with a one-time code (its HMAC kept, never the code) before
+    # any page goes there, so nobody pages a stranger's phone.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_tries = models.PositiveSmallIntegerField(default=0)
+    # The number replied STOP: nothing is sent to it until it replies START.
+    stopped_at = models.DateTimeField(null=True, blank=True)
     # Set when a delivery failed for good; the person is told on their next visit.
     failed_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContactMethodQuerySet.as_manager()
 
     class Meta:
         ordering = ["user", "pk"]
@@ -91,6 +115,10 @@ class ContactMethod(models.Model):
         if self.kind == ContactKind.WEBHOOK and not self.secret:
             self.secret = secrets.token_hex(32)
         super().save(*args, **kwargs)
+
+    @property
+    def verified(self) -> bool:
+        return self.kind not in PHONE_KINDS or self.verified_at is not None
 
 
 class NotificationRule(models.Model):
@@ -199,6 +227,9 @@ class Notification(models.Model):
     # A page to a team admin's account email because the step reached nobody (fallback.py);
     # it has no contact method, and its own failure starts no further fallback.
     fallback = models.BooleanField(default=False)
+    # A phone provider's id for this message or call (Twilio's SM… / CA…): its status
+    # callbacks and a call's keypresses find the notification by it.
+    provider_sid = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

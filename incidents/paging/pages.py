@@ -18,8 +18,15 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import can_edit, can_manage_service, get_incident_for
 from incidents.models import Service
 
-from . import control, delivery, extensions, manual, panel
-from .forms import ContactMethodForm, PageSomeoneForm, RuleForm, ServicePolicyForm, when
+from . import control, delivery, extensions, manual, panel, phone
+from .forms import (
+    ContactMethodForm,
+    PageSomeoneForm,
+    RuleForm,
+    ServicePolicyForm,
+    VerifyForm,
+    when,
+)
 from .models import ContactMethod, NotificationRule
 
 
@@ -75,7 +82,36 @@ def add_contact_method(request: HttpRequest) -> HttpResponse:
         )
         NotificationRule.objects.create(contact_method=method, delay_minutes=data["delay_minutes"])
     note = f" Its signing secret: {method.secret} (shown once)." if method.secret else ""
+    if not method.verified:
+        sent = phone.send_code(method, timezone.now())
+        note = (
+            " We sent a code to it: enter it below to start paging there."
+            if sent.delivered
+            else f" The code could not be sent: {sent.detail}"
+        )
     messages.success(request, f"Added {method}.{note}")
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def verify_contact_method(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter the code sent to a new number, or ask for a new one."""
+    method = get_object_or_404(ContactMethod, pk=pk, user=request.user)
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        return _refused(form)
+    if form.cleaned_data["resend"]:
+        sent = phone.send_code(method, timezone.now())
+        (messages.success if sent.delivered else messages.error)(
+            request, f"A new code was sent to {method}." if sent.delivered else sent.detail
+        )
+        return redirect("accounts:profile")
+    try:
+        phone.verify(method, form.cleaned_data["code"], timezone.now())
+    except phone.VerifyError as exc:
+        return HttpResponseBadRequest(f"Not verified: {exc}", content_type="text/plain")
+    messages.success(request, f"Verified {method}: pages can reach you there.")
     return redirect("accounts:profile")
 
 

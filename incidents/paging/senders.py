@@ -12,9 +12,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from incidents import mailing, outbound
 
-from .models import ContactKind
+from . import phone
+from .models import PHONE_KINDS, ContactKind
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,8 @@ def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result
 
 
 def _deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
+    if kind in PHONE_KINDS:  # SMS and voice: through the configured provider (phone.py)
+        return phone.deliver(kind, address, page, timezone.now())
     if kind == ContactKind.WEBHOOK:
         body = json.dumps(webhook_payload(page), separators=(",", ":")).encode()
         return outbound.post_json(

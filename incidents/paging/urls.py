@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import pages, policy_pages, reminder_pages, views
+from . import pages, phone_hooks, policy_pages, reminder_pages, views
 
 app_name = "paging"
 
 urlpatterns = [
     path("page/ack/<str:token>/", views.acknowledge, name="ack"),
+    path("hooks/twilio/sms/", phone_hooks.twilio_sms, name="twilio-sms"),
+    path("hooks/twilio/voice/", phone_hooks.twilio_voice, name="twilio-voice"),
+    path("hooks/twilio/status/", phone_hooks.twilio_status, name="twilio-status"),
+    path("hooks/sms-gateway/", phone_hooks.sms_gateway_hook, name="sms-gateway"),
     path("incidents/<str:ref>/page-someone/", pages.page_someone, name="page-someone"),
     path("incidents/<str:ref>/paging/", pages.paging_status, name="status"),
     path("incidents/<str:ref>/paging/now/", pages.paging_now, name="now"),
@@ -19,6 +23,11 @@ urlpatterns = [
         "paging/contact-methods/<int:pk>/test/",
         pages.test_contact_method,
         name="test-contact-method",
+    ),
+    path(
+        "paging/contact-methods/<int:pk>/verify/",
+        pages.verify_contact_method,
+        name="verify-contact-method",
     ),
     path("paging/contact-methods/<int:pk>/rules/", pages.add_rule, name="add-rule"),
     path(

@@ -8,7 +8,7 @@ from django import template
 
 from accounts.permissions import can_edit, can_manage_service
 
-from .. import control, panel
+from .. import control, panel, providers
 from ..forms import ContactMethodForm, PageSomeoneForm, ServicePolicyForm
 from ..models import ContactMethod, Notification, ServicePaging
 from ..serializers import MAX_DELAY
@@ -47,6 +47,9 @@ def paging_profile(context) -> dict:
         "methods": methods,
         "failed": any(m.failed_at for m in methods),
         "form": ContactMethodForm(),
+        "phone_missing": [
+            providers.why_not(k) for k in ("sms", "voice") if k not in providers.offered()
+        ][:1],
         "max_delay": MAX_DELAY,
         "recent": Notification.objects.filter(user=user)
         .select_related("incident")
