@@ -67,6 +67,8 @@ class ContactKind(models.TextChoices):
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Webhook"
     SLACK = "slack", "Slack incoming webhook"
+    NTFY = "ntfy", "ntfy"
+    WEBPUSH = "webpush", "Web Push"  # one per device: a PushSubscription (webpush.py)
 
 
 class ContactMethod(models.Model):
@@ -75,7 +77,8 @@ class ContactMethod(models.Model):
     )
     kind = models.CharField(max_length=10, choices=ContactKind.choices)
     address = models.CharField(max_length=500)  # an email address or a URL
-    secret = models.CharField(max_length=64, blank=True)  # webhooks sign with it
+    # Webhooks sign with it; an ntfy method's access token (sent as a Bearer token).
+    secret = models.CharField(max_length=64, blank=True)
     # Set when a delivery failed for good; the person is told on their next visit.
     failed_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)

@@ -20,7 +20,7 @@ from incidents.models import Service
 
 from . import control, delivery, extensions, manual, panel
 from .forms import ContactMethodForm, PageSomeoneForm, RuleForm, ServicePolicyForm, when
-from .models import ContactMethod, NotificationRule
+from .models import ContactKind, ContactMethod, NotificationRule
 
 
 def _refused(form) -> HttpResponse:
@@ -71,10 +71,12 @@ def add_contact_method(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     with transaction.atomic():
         method = ContactMethod.objects.create(
-            user=request.user, kind=data["kind"], address=data["address"]
-        )
+            user=request.user, kind=data["kind"], address=data["address"],
+            secret=data["token"].strip(),
+        )  # fmt: skip
         NotificationRule.objects.create(contact_method=method, delay_minutes=data["delay_minutes"])
-    note = f" Its signing secret: {method.secret} (shown once)." if method.secret else ""
+    shown = method.secret and method.kind == ContactKind.WEBHOOK
+    note = f" Its signing secret: {method.secret} (shown once)." if shown else ""
     messages.success(request, f"Added {method}.{note}")
     return redirect("accounts:profile")
 

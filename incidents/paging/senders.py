@@ -15,6 +15,7 @@ from typing import Any
 from incidents import mailing, outbound
 
 from .models import ContactKind
+from .providers import ntfy
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,15 @@ def email_message(page: Page) -> tuple[str, str]:
     return subject, body
 
 
+def ntfy_body(address: str, page: Page) -> dict[str, Any]:
+    """ntfy's JSON publish for this page (providers/ntfy.py)."""
+    _server, topic = ntfy.split(address)
+    return ntfy.publish_body(
+        topic, ref=page.ref, title=page.title, severity=page.severity, status=page.status,
+        service=page.service, url=page.url, ack_url=page.ack_url,
+    )  # fmt: skip
+
+
 def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
     """Send the page; never raises (a page that cannot even be built is a failure that
     says why, recorded on its notification like any other)."""
@@ -138,6 +148,8 @@ def _deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Resul
         )  # fmt: skip
     if kind == ContactKind.SLACK:
         return outbound.post_json(address, slack_payload(page))
+    if kind == ContactKind.NTFY:
+        return ntfy.send(address, secret, ntfy_body(address, page))
     subject, body = email_message(page)
     sent = mailing.send(subject, body, [address])
     if sent.outcome == "retry":
