@@ -96,6 +96,32 @@ class ContactMethod(models.Model):
         super().save(*args, **kwargs)
 
 
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription: a device ("Pixel 8", "Work laptop"). It is paged
+    as the contact method it comes with (kind webpush, address its endpoint), so it has
+    rules, a test page and a place in the room's panel like any other method; removing
+    either removes both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    contact_method = models.OneToOneField(
+        ContactMethod, on_delete=models.CASCADE, related_name="push_subscription"
+    )
+    name = models.CharField(max_length=100)
+    # The push service's URL for this browser: one person's at a time (devices.py).
+    endpoint = models.CharField(max_length=500, unique=True)
+    p256dh = models.CharField(max_length=100)  # the browser's P-256 key (RFC 8291)
+    auth = models.CharField(max_length=50)  # its 16-byte authentication secret
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "pk"]
+
+    def __str__(self) -> str:
+        return f"Web Push on {self.name}"
+
+
 class NotificationRule(models.Model):
     """Use `contact_method` `delay_minutes` after a page to its person (GoAlert's
     notification rules). A person without rules is reached on every method at once."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from incidents import mailing, outbound
 
+from . import devices
 from .models import ContactKind
 from .providers import ntfy
 
@@ -128,6 +130,19 @@ def ntfy_body(address: str, page: Page) -> dict[str, Any]:
     )  # fmt: skip
 
 
+def webpush_payload(page: Page) -> dict[str, Any]:
+    """What Keel's service worker (static/sw.js) shows: a notification titled with the
+    severity, ref and title, Acknowledge (a POST to `ack_url`) and Open (`url`). Bounded:
+    push services take at most 4 KB."""
+    title = mailing.one_line(f"[{page.severity}] {page.ref} {page.title}", HEADLINE_LIMIT)
+    on = f" on {mailing.one_line(page.service, 100)}" if page.service else ""
+    return {
+        "type": "page", "ref": page.ref, "severity": page.severity, "title": title,
+        "body": mailing.one_line(f"{page.status.capitalize()}{on}. Step {page.step}.", 300),
+        "url": page.url, "ack_url": page.ack_url, "delivery_id": page.delivery_id,
+    }  # fmt: skip
+
+
 def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
     """Send the page; never raises (a page that cannot even be built is a failure that
     says why, recorded on its notification like any other)."""
@@ -150,6 +165,8 @@ def _deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Resul
         return outbound.post_json(address, slack_payload(page))
     if kind == ContactKind.NTFY:
         return ntfy.send(address, secret, ntfy_body(address, page))
+    if kind == ContactKind.WEBPUSH:
+        return devices.push(address, webpush_payload(page), datetime.now(UTC))
     subject, body = email_message(page)
     sent = mailing.send(subject, body, [address])
     if sent.outcome == "retry":
