@@ -24,8 +24,8 @@ def test_the_manifest_is_public_and_names_icons_that_exist():
     assert answer.status_code == 200
     assert answer["Content-Type"] == "application/manifest+json"
     manifest = answer.json()
-    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/", "/",
-                                                                               "standalone")  # fmt: skip
+    shape = (manifest["start_url"], manifest["scope"], manifest["display"])
+    assert shape == ("/", "/", "standalone")
     sizes = {icon["sizes"] for icon in manifest["icons"] if icon["type"] == "image/png"}
     assert {"192x192", "512x512"} <= sizes
     for icon in manifest["icons"]:
