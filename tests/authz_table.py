@@ -42,6 +42,7 @@ from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
 from .paging.authz_rows import rows as paging_rows
+from .paging.push_authz_rows import rows as push_rows
 
 PEOPLE = ["anonymous", "viewer", "responder", "admin", "outsider"]
 TEAM = {"viewer", "responder", "admin"}
@@ -1442,3 +1443,4 @@ ENDPOINTS += POSTMORTEM_ENDPOINTS
 # Capability apps' rows.
 ENDPOINTS += alert_rows(Endpoint, globals())
 ENDPOINTS += paging_rows(Endpoint, globals())
+ENDPOINTS += push_rows(Endpoint, globals())
