@@ -69,6 +69,7 @@ class PushSubscriptionViewSet(viewsets.GenericViewSet):
     """Your own Web Push devices."""
 
     serializer_class = PushSubscriptionSerializer
+    pagination_class = None  # a person's few devices, all at once
     lookup_value_regex = r"[0-9]{1,18}"
     queryset = PushSubscription.objects.none()  # for the schema; requests use get_queryset
 
