@@ -121,12 +121,17 @@ def email_message(page: Page) -> tuple[str, str]:
     return subject, body
 
 
+def push_ack_url(page: Page) -> str:
+    """A test page has nothing to acknowledge: its notification has no Acknowledge button."""
+    return "" if page.status == "test" else page.ack_url
+
+
 def ntfy_body(address: str, page: Page) -> dict[str, Any]:
     """ntfy's JSON publish for this page (providers/ntfy.py)."""
     _server, topic = ntfy.split(address)
     return ntfy.publish_body(
         topic, ref=page.ref, title=page.title, severity=page.severity, status=page.status,
-        service=page.service, url=page.url, ack_url=page.ack_url,
+        service=page.service, url=page.url, ack_url=push_ack_url(page),
     )  # fmt: skip
 
 
@@ -139,7 +144,7 @@ def webpush_payload(page: Page) -> dict[str, Any]:
     return {
         "type": "page", "ref": page.ref, "severity": page.severity, "title": title,
         "body": mailing.one_line(f"{page.status.capitalize()}{on}. Step {page.step}.", 300),
-        "url": page.url, "ack_url": page.ack_url, "delivery_id": page.delivery_id,
+        "url": page.url, "ack_url": push_ack_url(page), "delivery_id": page.delivery_id,
     }  # fmt: skip
 
 

@@ -177,4 +177,16 @@ def test_the_profile_adds_an_ntfy_topic_and_sends_it_a_test_page(cast, ntfy_serv
     page.post(f"/paging/contact-methods/{method.pk}/test/")
     [message] = ntfy_server.published
     assert message["title"].startswith("[SEV4] TEST")
+    assert [a["label"] for a in message["actions"]] == ["Open incident"]  # nothing to ack
     assert TOKEN not in page.get("/accounts/profile/").text
+
+
+@pytest.mark.parametrize("title", ["x" * 100_000, "line\nbreak\r\x00\x1b[31m", "\ud800 lone", ""])
+def test_any_title_makes_a_valid_bounded_publish(title):
+    body = ntfy.publish_body(
+        "t", ref="INC-1", title=title, severity="SEV2", status="triggered",
+        service="s\n" * 300, url="https://k/i", ack_url="https://k/a",
+    )  # fmt: skip
+    data = json.dumps(body, ensure_ascii=False).encode()
+    assert len(data) < 4096 + 1024
+    assert "\n" not in body["title"] and len(body["title"]) <= ntfy.TITLE_LIMIT

@@ -6,6 +6,7 @@ device and tells its owner."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from io import StringIO
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from incidents.models import Service, Status
-from incidents.paging import delivery, escalate
+from incidents.paging import delivery, escalate, senders
 from incidents.paging.models import ContactMethod, Escalation, Notification, PushSubscription
 from incidents.paging.providers import webpush
 from tests.helpers import api_client, declare
@@ -165,7 +166,7 @@ def test_a_test_page_reaches_the_device(cast, push_service):
     answer = api_client(cast.responder).post(f"/api/v1/contact-methods/{method.pk}/test/")
     assert answer.json()["outcome"] == "delivered"
     [push] = push_service.pushes
-    assert push.payload["ref"] == "TEST"
+    assert (push.payload["ref"], push.payload["ack_url"]) == ("TEST", "")
 
 
 def test_without_vapid_keys_a_page_fails_and_says_why(cast, push_service, settings):
@@ -189,3 +190,12 @@ def test_the_vapid_keys_command_prints_a_working_pair(settings, push_service):
                           now=datetime.now(UTC))  # fmt: skip
     assert result.delivered and push_service.pushes[0].vapid_key == pair["VAPID_PUBLIC_KEY"]
     assert push_service.pushes[0].payload == {"hello": 1}
+
+
+@pytest.mark.parametrize("title", ["x" * 100_000, "line\nbreak\r\x00\x1b[31m", "\ud800 lone", ""])
+def test_any_title_makes_a_payload_push_services_take(title):
+    page = senders.Page(delivery_id="d", step=1, ref="INC-1", title=title, severity="SEV1",
+                        status="triggered", service="s" * 5000, url="https://k/" + "i" * 200,
+                        ack_url="https://k/page/ack/" + "a" * 200 + "/")  # fmt: skip
+    data = json.dumps(senders.webpush_payload(page), separators=(",", ":")).encode()
+    assert len(data) <= webpush.PAYLOAD_LIMIT

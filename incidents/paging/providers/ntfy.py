@@ -66,7 +66,8 @@ def publish_body(
     ack_url: str,
 ) -> dict[str, Any]:
     """ntfy's JSON publish for one page: bounded text, priority by severity, an `http`
-    Acknowledge action and a `view` Open incident action."""
+    Acknowledge action (unless `ack_url` is empty: a test page) and a `view` Open incident
+    action."""
     on = f" on {mailing.one_line(service, 100)}" if service else ""
     message = mailing.shorten(
         f"{mailing.plain(title, MESSAGE_LIMIT)}\n\nSeverity {severity}, {status}{on}.",
@@ -82,9 +83,9 @@ def publish_body(
         "click": url,
         "actions": [
             # `clear`: the notification goes away once acknowledged.
-            {"action": "http", "label": "Acknowledge", "url": ack_url, "method": "POST",
-             "headers": {"Content-Type": "application/x-www-form-urlencoded"},
-             "body": "action=acknowledge", "clear": True},
+            *([{"action": "http", "label": "Acknowledge", "url": ack_url, "method": "POST",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "body": "action=acknowledge", "clear": True}] if ack_url else []),
             {"action": "view", "label": "Open incident", "url": url},
         ],
     }  # fmt: skip
