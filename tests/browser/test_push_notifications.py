@@ -18,12 +18,14 @@ from accounts.models import Membership, Role, Team
 from incidents import lifecycle
 from incidents.models import Service, Status
 from incidents.paging import delivery, devices, escalate
-from incidents.paging.models import Escalation, Notification
+from incidents.paging.models import Escalation, Notification, PushSubscription
 from incidents.paging.providers import webpush
 from tests.paging.helpers import make_policy
-from tests.push_service import PushService
+from tests.push_service import PushService, unb64url
+from tests.servers import AsgiServer, shared_database_url
 
 from ..helpers import make_user
+from .test_incident_flow import log_in
 from .test_incident_page import assert_no_csp_trouble, watched
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -121,3 +123,68 @@ def test_a_pushed_page_is_shown_and_its_acknowledge_stops_the_escalation(
     assert said["body"] == "Acknowledged. Paging has stopped." and said["actions"] == ["Open"]
     assert_no_csp_trouble(page)
     assert page.console_errors == []
+
+
+# Headless Chromium has no push service to subscribe with (it would reach Google's), so
+# the browser's PushManager is played here: it hands back a subscription made with the
+# test's own keys, and records the server key the page subscribed with.
+FAKE_PUSH_MANAGER = """
+(() => {
+  const made = %s;
+  let current = null;
+  PushManager.prototype.getSubscription = async function () { return current; };
+  PushManager.prototype.subscribe = async function (options) {
+    const key = options.applicationServerKey;
+    sessionStorage.setItem("subscribedWith", JSON.stringify(Array.from(new Uint8Array(key))));
+    current = {
+      endpoint: made.endpoint, options: { applicationServerKey: key.buffer },
+      toJSON: () => Object.assign({ expirationTime: null }, made), unsubscribe: async () => true,
+    };
+    return current;
+  };
+})();
+"""
+
+
+@pytest.fixture
+def vapid_server(monkeypatch, settings, transactional_db):
+    """A server of its own, started with VAPID keys in its environment."""
+    public, private = webpush.new_vapid_keys()
+    monkeypatch.setenv("VAPID_PUBLIC_KEY", public)
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", private)
+    monkeypatch.setenv("VAPID_SUBJECT", "mailto:oncall@example.com")
+    server = AsgiServer(shared_database_url()).start()
+    yield server.url, public
+    server.stop()
+
+
+def test_enable_notifications_on_this_device_from_the_profile(vapid_server, new_page):
+    server, public = vapid_server
+    Membership.objects.create(team=Team.objects.create(name="Ops", slug="ops"),
+                              user=make_user("ana@example.com"), role=Role.RESPONDER)  # fmt: skip
+    with PushService() as push_service:
+        browser = push_service.browser("ana-pixel")
+        page = watched(new_page)
+        page.context.grant_permissions(["notifications"], origin=server)
+        page.add_init_script(FAKE_PUSH_MANAGER % json.dumps(browser.to_json()))
+        log_in(page, server, "ana@example.com")
+        page.goto(f"{server}/accounts/profile/")
+        page.get_by_label("Name this device").fill("Ana's Pixel")
+        page.get_by_role("button", name="Enable notifications on this device").click()
+        method = page.locator(".contact-method", has_text="Ana's Pixel")
+        method.wait_for()
+        assert "Web Push" in method.inner_text()
+        device = PushSubscription.objects.get()
+        assert (device.user.email, device.endpoint) == ("ana@example.com", browser.endpoint)
+        subscribed_with = json.loads(page.evaluate("sessionStorage.getItem('subscribedWith')"))
+        assert bytes(subscribed_with) == unb64url(public)  # the server's VAPID key
+        method.get_by_role("button", name="Send me a test page").click()
+        page.get_by_text("Test page sent to").wait_for()
+        [push] = push_service.pushes
+        assert push.vapid_key == public and push.payload["ref"] == "TEST"
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.locator(".contact-method", has_text="Ana's Pixel").get_by_role(
+            "button", name="Remove").click()  # fmt: skip
+        page.get_by_text("Removed").wait_for()
+        assert not PushSubscription.objects.exists()
+    assert_no_csp_trouble(page)
