@@ -3,7 +3,8 @@ Redis only carries the work (GoAlert keeps its engine's state in PostgreSQL the 
 
 - EscalationPolicy + EscalationStep: who is paged, in which order, how long apart.
 - ServicePaging: the policy a service pages with (the core Service knows nothing of paging).
-- ContactMethod + NotificationRule: how one person is reached, and when.
+- ContactMethod + NotificationRule: how one person is reached, and when; a PushSubscription
+  is one browser's Web Push device, paged as its own contact method.
 - Escalation: one incident's run through a policy; `token` is the active run's id, so a
   task carrying an older token does nothing.
 - Notification: one message to one contact method, written before it is sent, with the

@@ -1,7 +1,8 @@
 """One page to one contact method. Each destination's message is built by a pure function
-(`webhook_payload`, `slack_payload`, `email_message`) that tests read; `deliver` carries it
-(webhooks and Slack through incidents/outbound.py, email through Django's email backend)
-and answers with an outbound.Result. Whatever an alert put in the title (line breaks,
+(`webhook_payload`, `slack_payload`, `email_message`, `ntfy_body`, `webpush_payload`) that
+tests read; `deliver` carries it (webhooks, Slack, ntfy and Web Push through
+incidents/outbound.py, by way of providers/ for the last two; email through Django's email
+backend) and answers with an outbound.Result. Whatever an alert put in the title (line breaks,
 control characters, lone surrogates, 100 KB), each builder makes a valid message of bounded
 size, and `deliver` never raises: a failure is a Result that says why."""
 
