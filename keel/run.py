@@ -56,6 +56,26 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True)
 
 
+def vapid_keys() -> None:
+    """Web Push works under `make run`: one VAPID pair, made on first start and kept in
+    var/vapid.env (a new pair would void every browser's subscription). Keys set in the
+    environment win."""
+    if os.environ.get("VAPID_PRIVATE_KEY"):
+        return
+    saved = VAR_DIR / "vapid.env"
+    if not saved.exists():
+        made = subprocess.run(
+            [sys.executable, str(BASE_DIR / "manage.py"), "vapid_keys"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        saved.write_text(made.stdout)
+        saved.chmod(0o600)
+    for line in saved.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not name.startswith("#"):
+            os.environ.setdefault(name.strip(), value.strip())
+
+
 def main() -> None:
     VAR_DIR.mkdir(exist_ok=True)
     os.environ.setdefault("DEBUG", "true")
@@ -77,6 +97,7 @@ def main() -> None:
     try:
         manage("migrate", "--noinput", "-v", "0")
         manage("seed_demo")
+        vapid_keys()
         url = f"http://{os.environ['HOST']}:{os.environ['PORT']}/"
         print(
             f"\n  Keel is starting at {url}\n"

@@ -223,6 +223,12 @@ PAGING_POSTMORTEM_REMINDER_HOURS = env.int("PAGING_POSTMORTEM_REMINDER_HOURS", d
 # Status-update reminders per severity, in minutes (None: never), for teams that have not
 # set their own on the reminders page (incidents/paging/intervals.py).
 PAGING_REMINDER_MINUTES = {"SEV1": 20, "SEV2": 30, "SEV3": 60, "SEV4": None}
+# Web Push (incidents/paging/devices.py): `manage.py vapid_keys` prints a new pair. Without
+# them the profile offers no "Enable notifications on this device". The subject is a
+# mailto: or https: URL push services may use to reach you (default: DEFAULT_FROM_EMAIL).
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"

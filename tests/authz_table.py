@@ -43,6 +43,7 @@ from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
 from .paging.authz_rows import rows as paging_rows
 from .paging.phone_authz_rows import rows as phone_rows
+from .paging.push_authz_rows import rows as push_rows
 
 PEOPLE = ["anonymous", "viewer", "responder", "admin", "outsider"]
 TEAM = {"viewer", "responder", "admin"}
@@ -1444,3 +1445,4 @@ ENDPOINTS += POSTMORTEM_ENDPOINTS
 ENDPOINTS += alert_rows(Endpoint, globals())
 ENDPOINTS += paging_rows(Endpoint, globals())
 ENDPOINTS += phone_rows(Endpoint, globals())
+ENDPOINTS += push_rows(Endpoint, globals())

@@ -31,7 +31,7 @@ from incidents.alerts.models import MaintenanceWindow
 from incidents.chat.models import ChatChannel
 from incidents.models import IncidentRole, Service
 from incidents.oncall.models import PersonalCalendar
-from incidents.paging import ack
+from incidents.paging import ack, devices
 from incidents.paging.models import ContactMethod, EscalationPolicy
 from incidents.postmortems.records import add_action_item, add_factor
 from incidents.postmortems.workflow import open_postmortem
@@ -40,6 +40,7 @@ from .alerts.helpers import make_integration
 from .authz_table import page_sent
 from .helpers import declare, make_cast
 from .oncall.helpers import make_schedule
+from .paging.push_authz_rows import AUTH, P256DH
 from .servers import AsgiServer, shared_database_url
 
 # Per operation and generation mode: ~80 operations x 2 modes x this stays under three
@@ -93,6 +94,7 @@ def world():
     )
     policy = EscalationPolicy.objects.create(name="Ops paging", team=cast.team)
     method = ContactMethod.objects.create(user=cast.admin, kind="email", address="a@example.com")
+    device = devices.subscribe(cast.admin, "https://push.example/admin", P256DH, AUTH, "Pixel")
     postmortem, _created = open_postmortem(incident, cast.responder)
     factor = add_factor(postmortem, cast.responder, category="technical", description="Pool")
     item = add_action_item(postmortem, cast.responder, title="Alert on pool saturation")
@@ -114,7 +116,7 @@ def world():
         "schedules": schedule.pk, "chat-channels": channel.pk, "factors": factor.pk,
         "action-items": item.pk,
         "escalation-policies": policy.pk, "contact-methods": method.pk,
-        "reminder-intervals": cast.team.pk,
+        "reminder-intervals": cast.team.pk, "push-subscriptions": device.pk,
     }  # fmt: skip
     return raw, path_parameters, ids
 

@@ -17,10 +17,12 @@ from django.urls import reverse
 from incidents import lifecycle
 from incidents.models import Incident
 
-from .models import Notification
+from .models import ContactKind, Notification
 
 SALT = "keel.paging.ack"
 ACTIONS = ("acknowledge", "escalate", "snooze")
+# Pages whose notification carries an Acknowledge button (the timeline says so).
+PUSH_KINDS = (ContactKind.NTFY, ContactKind.WEBPUSH)
 # A used or expired link says only that: nothing of the incident it was about.
 USED = "This link was already used."
 EXPIRED = "This link has expired."
@@ -81,10 +83,11 @@ def use(
             if action == "snooze":
                 event = lifecycle.snooze(incident, who, minutes, by_link=True)
                 return f"Snoozed for {event.data['minutes']} minutes: you will be paged again."
-            delivery = {
-                "delivery_id": str(notification.delivery_id),
-                **({"via": via} if via else {}),
-            }
+            delivery = {"delivery_id": str(notification.delivery_id)}
+            if via:
+                delivery["via"] = via
+            elif notification.kind in PUSH_KINDS:  # the button on the notification itself
+                delivery["via"] = "push"
             lifecycle.acknowledge(incident, who, by_link=True, data=delivery)
             return "Acknowledged. Paging has stopped."
     except lifecycle.Conflict:

@@ -10,18 +10,28 @@ from incidents.oncall.models import Schedule
 
 from . import phone, providers
 from .models import PHONE_KINDS, ContactKind, ContactMethod, EscalationPolicy
-from .serializers import MAX_DELAY
+from .providers import ntfy
+from .serializers import MAX_DELAY, TOKEN_LIMIT
 
 User = get_user_model()
 MAX_RULES = 10  # as the API's `rules`
 
 
+# Web Push devices are added by the browser itself ("Enable notifications on this device").
+FORM_KINDS = [(k, label) for k, label in ContactKind.choices if k != ContactKind.WEBPUSH]
+
+
 class ContactMethodForm(forms.Form):
-    kind = forms.ChoiceField(choices=ContactKind.choices)
+    kind = forms.ChoiceField(choices=FORM_KINDS)
     address = forms.CharField(
         max_length=500,
-        help_text="An email address, an http(s) URL, or a phone number (+14155550123).",
+        help_text="An email address, an http(s) URL, or a phone number (+14155550123); for "
+        f"ntfy, the topic's URL ({ntfy.DEFAULT_SERVER}/your-topic, or your own ntfy server's).",
     )
+    token = forms.CharField(
+        max_length=TOKEN_LIMIT, required=False, label="ntfy access token (optional)",
+        help_text="Only for a topic that needs one (tk_…).",
+    )  # fmt: skip
     delay_minutes = forms.IntegerField(
         min_value=0, max_value=MAX_DELAY, initial=0, label="Use after (minutes)",
         help_text="0: at once. Later: only if nobody has acknowledged by then.",
@@ -33,7 +43,7 @@ class ContactMethodForm(forms.Form):
         offered = providers.offered()
         self.fields["kind"].choices = [
             (value, label)
-            for value, label in ContactKind.choices
+            for value, label in FORM_KINDS
             if value not in PHONE_KINDS or value in offered
         ]
 
@@ -50,8 +60,18 @@ class ContactMethodForm(forms.Form):
                 forms.EmailField().clean(address)
             except forms.ValidationError:
                 self.add_error("address", "Give an email address.")
+        elif kind == ContactKind.NTFY:
+            try:
+                ntfy.split(address)
+            except ntfy.BadAddress as exc:
+                self.add_error("address", str(exc))
         elif kind and not address.startswith(("https://", "http://")):
             self.add_error("address", "Give an http(s) URL.")
+        token = cleaned.get("token", "").strip()
+        if token and kind != ContactKind.NTFY:
+            self.add_error("token", "Only an ntfy method takes an access token.")
+        elif not ntfy.TOKEN.match(token):
+            self.add_error("token", ntfy.TOKEN_ERROR)
         return cleaned
 
 

@@ -3,7 +3,8 @@ Redis only carries the work (GoAlert keeps its engine's state in PostgreSQL the 
 
 - EscalationPolicy + EscalationStep: who is paged, in which order, how long apart.
 - ServicePaging: the policy a service pages with (the core Service knows nothing of paging).
-- ContactMethod + NotificationRule: how one person is reached, and when.
+- ContactMethod + NotificationRule: how one person is reached, and when; a PushSubscription
+  is one browser's Web Push device, paged as its own contact method.
 - Escalation: one incident's run through a policy; `token` is the active run's id, so a
   task carrying an older token does nothing.
 - Notification: one message to one contact method, written before it is sent, with the
@@ -69,6 +70,8 @@ class ContactKind(models.TextChoices):
     SLACK = "slack", "Slack incoming webhook"
     SMS = "sms", "SMS"
     VOICE = "voice", "Voice call"
+    NTFY = "ntfy", "ntfy"
+    WEBPUSH = "webpush", "Web Push"  # one per device: a PushSubscription (webpush.py)
 
 
 # Kinds whose address is a phone number: verified with a code before they are paged.
@@ -89,7 +92,8 @@ class ContactMethod(models.Model):
     )
     kind = models.CharField(max_length=10, choices=ContactKind.choices)
     address = models.CharField(max_length=500)  # an email address, a URL, or +E.164
-    secret = models.CharField(max_length=64, blank=True)  # webhooks sign with it
+    # Webhooks sign with it; an ntfy method's access token (sent as a Bearer token).
+    secret = models.CharField(max_length=64, blank=True)
     # Phone numbers: verified with a one-time code (its HMAC kept, never the code) before
     # any page goes there, so nobody pages a stranger's phone.
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +123,32 @@ class ContactMethod(models.Model):
     @property
     def verified(self) -> bool:
         return self.kind not in PHONE_KINDS or self.verified_at is not None
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription: a device ("Pixel 8", "Work laptop"). It is paged
+    as the contact method it comes with (kind webpush, address its endpoint), so it has
+    rules, a test page and a place in the room's panel like any other method; removing
+    either removes both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    contact_method = models.OneToOneField(
+        ContactMethod, on_delete=models.CASCADE, related_name="push_subscription"
+    )
+    name = models.CharField(max_length=100)
+    # The push service's URL for this browser: one person's at a time (devices.py).
+    endpoint = models.CharField(max_length=500, unique=True)
+    p256dh = models.CharField(max_length=100)  # the browser's P-256 key (RFC 8291)
+    auth = models.CharField(max_length=50)  # its 16-byte authentication secret
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "pk"]
+
+    def __str__(self) -> str:
+        return f"Web Push on {self.name}"
 
 
 class NotificationRule(models.Model):

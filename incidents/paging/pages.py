@@ -27,7 +27,7 @@ from .forms import (
     VerifyForm,
     when,
 )
-from .models import ContactMethod, NotificationRule
+from .models import ContactKind, ContactMethod, NotificationRule
 
 
 def _refused(form) -> HttpResponse:
@@ -78,10 +78,12 @@ def add_contact_method(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     with transaction.atomic():
         method = ContactMethod.objects.create(
-            user=request.user, kind=data["kind"], address=data["address"]
-        )
+            user=request.user, kind=data["kind"], address=data["address"],
+            secret=data["token"].strip(),
+        )  # fmt: skip
         NotificationRule.objects.create(contact_method=method, delay_minutes=data["delay_minutes"])
-    note = f" Its signing secret: {method.secret} (shown once)." if method.secret else ""
+    shown = method.secret and method.kind == ContactKind.WEBHOOK
+    note = f" Its signing secret: {method.secret} (shown once)." if shown else ""
     if not method.verified:
         sent = phone.send_code(method, timezone.now())
         note = (

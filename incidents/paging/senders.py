@@ -1,7 +1,8 @@
 """One page to one contact method. Each destination's message is built by a pure function
-(`webhook_payload`, `slack_payload`, `email_message`) that tests read; `deliver` carries it
-(webhooks and Slack through incidents/outbound.py, email through Django's email backend)
-and answers with an outbound.Result. Whatever an alert put in the title (line breaks,
+(`webhook_payload`, `slack_payload`, `email_message`, `ntfy_body`, `webpush_payload`) that
+tests read; `deliver` carries it (webhooks, Slack, ntfy and Web Push through
+incidents/outbound.py, by way of providers/ for the last two; email through Django's email
+backend) and answers with an outbound.Result. Whatever an alert put in the title (line breaks,
 control characters, lone surrogates, 100 KB), each builder makes a valid message of bounded
 size, and `deliver` never raises: a failure is a Result that says why."""
 
@@ -10,14 +11,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
 
 from incidents import mailing, outbound
 
-from . import phone
+from . import devices, phone
 from .models import PHONE_KINDS, ContactKind
+from .providers import ntfy
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +124,33 @@ def email_message(page: Page) -> tuple[str, str]:
     return subject, body
 
 
+def push_ack_url(page: Page) -> str:
+    """A test page has nothing to acknowledge: its notification has no Acknowledge button."""
+    return "" if page.status == "test" else page.ack_url
+
+
+def ntfy_body(address: str, page: Page) -> dict[str, Any]:
+    """ntfy's JSON publish for this page (providers/ntfy.py)."""
+    _server, topic = ntfy.split(address)
+    return ntfy.publish_body(
+        topic, ref=page.ref, title=page.title, severity=page.severity, status=page.status,
+        service=page.service, url=page.url, ack_url=push_ack_url(page),
+    )  # fmt: skip
+
+
+def webpush_payload(page: Page) -> dict[str, Any]:
+    """What Keel's service worker (static/sw.js) shows: a notification titled with the
+    severity, ref and title, Acknowledge (a POST to `ack_url`) and Open (`url`). Bounded:
+    push services take at most 4 KB."""
+    title = mailing.one_line(f"[{page.severity}] {page.ref} {page.title}", HEADLINE_LIMIT)
+    on = f" on {mailing.one_line(page.service, 100)}" if page.service else ""
+    return {
+        "type": "page", "ref": page.ref, "severity": page.severity, "title": title,
+        "body": mailing.one_line(f"{page.status.capitalize()}{on}. Step {page.step}.", 300),
+        "url": page.url, "ack_url": push_ack_url(page), "delivery_id": page.delivery_id,
+    }  # fmt: skip
+
+
 def deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Result:
     """Send the page; never raises (a page that cannot even be built is a failure that
     says why, recorded on its notification like any other)."""
@@ -143,6 +173,10 @@ def _deliver(kind: str, address: str, secret: str, page: Page) -> outbound.Resul
         )  # fmt: skip
     if kind == ContactKind.SLACK:
         return outbound.post_json(address, slack_payload(page))
+    if kind == ContactKind.NTFY:
+        return ntfy.send(address, secret, ntfy_body(address, page))
+    if kind == ContactKind.WEBPUSH:
+        return devices.push(address, webpush_payload(page), datetime.now(UTC))
     subject, body = email_message(page)
     sent = mailing.send(subject, body, [address])
     if sent.outcome == "retry":

@@ -20,10 +20,12 @@ from .models import (
     EscalationStep,
     NotificationRule,
 )
+from .providers import ntfy
 
 MAX_STEPS = 20
 MAX_TARGETS = 20
 MAX_DELAY = 24 * 60
+TOKEN_LIMIT = 64  # ContactMethod.secret; ntfy's tokens are 32 characters (tk_...)
 
 
 class ContactMethodSerializer(ModelSerializer):
@@ -45,6 +47,10 @@ class ContactMethodSerializer(ModelSerializer):
         help_text="Minutes after a page at which this method is used; [0] (at once) if not given.",
     )
 
+    token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=TOKEN_LIMIT,
+        help_text="ntfy only: an access token for the topic (sent as a Bearer token).",
+    )  # fmt: skip
     secret = serializers.CharField(
         read_only=True, allow_null=True,
         help_text="A webhook's signing secret: in the answer that adds it, null afterwards.",
@@ -52,14 +58,28 @@ class ContactMethodSerializer(ModelSerializer):
 
     class Meta:
         model = ContactMethod
-        fields = ["id", "kind", "address", "rules", "secret", "verified", "failed_at", "failure"]
+        fields = [
+            "id", "kind", "address", "token", "rules", "secret", "verified", "failed_at",
+            "failure",
+        ]  # fmt: skip
         read_only_fields = ["id", "secret", "verified", "failed_at", "failure"]
 
     def validate(self, attrs):
         kind = attrs.get("kind") or getattr(self.instance, "kind", None)
         address = attrs.get("address") or getattr(self.instance, "address", "")
+        moved = self.instance is None or {"kind", "address"} & set(attrs)
+        if kind == ContactKind.WEBPUSH and moved:
+            raise serializers.ValidationError(
+                {"kind": "Add a device for Web Push with POST /api/v1/push-subscriptions/."}
+            )
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
             raise serializers.ValidationError({"kind": "A contact method keeps its kind."})
+        if "token" in attrs:
+            if kind != ContactKind.NTFY:
+                raise serializers.ValidationError({"token": "Only ntfy takes a token."})
+            attrs["secret"] = attrs.pop("token").strip()
+            if not ntfy.TOKEN.match(attrs["secret"]):
+                raise serializers.ValidationError({"token": ntfy.TOKEN_ERROR})
         if kind in PHONE_KINDS:
             if kind not in providers.offered():
                 raise serializers.ValidationError({"kind": providers.why_not(kind)})
@@ -74,6 +94,11 @@ class ContactMethodSerializer(ModelSerializer):
                     attrs["verified_at"], attrs["code_hash"] = None, ""
         elif kind == ContactKind.EMAIL:
             serializers.EmailField().run_validation(address)
+        elif kind == ContactKind.NTFY:
+            try:
+                ntfy.split(address)
+            except ntfy.BadAddress as exc:
+                raise serializers.ValidationError({"address": str(exc)}) from None
         else:
             try:
                 serializers.URLField().run_validation(address)
@@ -88,8 +113,9 @@ class ContactMethodSerializer(ModelSerializer):
     def to_representation(self, method):
         data = super().to_representation(method)
         data["rules"] = [rule.delay_minutes for rule in method.rules.all()]
-        # The signing secret is shown once, when the webhook is added.
-        if not self.context.get("show_secret") or not data["secret"]:
+        # The signing secret is shown once, when the webhook is added; an ntfy token never.
+        shown = self.context.get("show_secret") and method.kind == ContactKind.WEBHOOK
+        if not shown or not data["secret"]:
             data["secret"] = None
         return data
 

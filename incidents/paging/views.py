@@ -4,7 +4,7 @@ links; POST acknowledges, escalates or snoozes."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -34,6 +34,15 @@ def _notification(token: str) -> Notification:
     return found
 
 
+def _answer(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The ack page, or for a service worker acting on a push notification's button
+    (Accept: application/json) just what happened: {"message"} or {"error"}."""
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({k: context[k] for k in ("message", "error") if k in context},
+                            status=status)  # fmt: skip
+    return render(request, "paging/ack.html", context, status=status)
+
+
 # No CSRF token: the person follows a link from a mail or a chat message, with no session;
 # the signed, single-use token in the URL is what authorizes the POST.
 @csrf_exempt
@@ -48,13 +57,13 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
         if request.method == "POST":
             action = request.POST.get("action") or "acknowledge"
             if action not in ack.ACTIONS:
-                return render(request, "paging/ack.html", {"error": BAD_ACTION}, status=400)
+                return _answer(request, {"error": BAD_ACTION}, status=400)
             message = ack.use(notification, action, timezone.now(), request.POST.get("minutes"))
-            return render(request, "paging/ack.html", {"message": message})
+            return _answer(request, {"message": message})
     except ack.BadLink as exc:
-        return render(request, "paging/ack.html", {"error": exc.message}, status=exc.status)
+        return _answer(request, {"error": exc.message}, status=exc.status)
     except lifecycle.LifecycleError as exc:  # snooze minutes out of range: link still unused
-        return render(request, "paging/ack.html", {"error": exc.message}, status=400)
+        return _answer(request, {"error": exc.message}, status=400)
     incident = notification.incident
     context = {
         "notification": notification, "incident": incident, "token": token,

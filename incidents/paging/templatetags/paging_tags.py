@@ -5,6 +5,7 @@ contact methods and recent pages, and a service's policy on the services page.""
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 
 from accounts.permissions import can_edit, can_manage_service
 
@@ -42,7 +43,11 @@ def paging_now(context, incident) -> dict:
 @register.inclusion_tag("paging/_profile.html", takes_context=True)
 def paging_profile(context) -> dict:
     user = context["request"].user
-    methods = list(ContactMethod.objects.filter(user=user).prefetch_related("rules"))
+    methods = list(
+        ContactMethod.objects.filter(user=user)
+        .select_related("push_subscription")
+        .prefetch_related("rules")
+    )
     return {
         "methods": methods,
         "failed": any(m.failed_at for m in methods),
@@ -51,6 +56,7 @@ def paging_profile(context) -> dict:
             providers.why_not(k) for k in ("sms", "voice") if k not in providers.offered()
         ][:1],
         "max_delay": MAX_DELAY,
+        "vapid_public_key": settings.VAPID_PUBLIC_KEY,
         "recent": Notification.objects.filter(user=user)
         .select_related("incident")
         .order_by("-created_at")[:10],
