@@ -94,7 +94,11 @@ def test_an_unverified_number_is_not_paged(cast, twilio, committed):
     incident = declare(cast, actor=None, services=[checkout])
     escalation = Escalation.objects.get(incident=incident)
     escalate.run_step(escalation.pk, str(escalation.token), datetime.now(UTC))
-    assert not Notification.objects.exists() and not twilio.sent
+    # Nothing goes to the number; the step reached nobody, so the team's admins are paged
+    # by email instead (fallback.py).
+    assert not twilio.sent
+    assert not Notification.objects.filter(contact_method=method).exists()
+    assert list(Notification.objects.values_list("user", "fallback")) == [(cast.admin.pk, True)]
 
 
 def test_the_profile_adds_a_number_and_verifies_it_with_the_code(cast, twilio):
