@@ -190,6 +190,9 @@ def run_step(escalation_id: int, token: str, now: datetime) -> StepRun:
             return NOTHING
         if escalation.next_due_at is None or escalation.next_due_at > now:
             return StepRun([], escalation.next_due_at)  # not yet: a duplicate or early task
+        # Due: a snooze is over (the room stops saying so, and escalating now moves on from
+        # the step that runs here, not from the one before it).
+        escalation.snoozed_until = None
         steps = steps_of(escalation)
         repeat = escalation.policy.repeat if escalation.policy else 0
         current = engine.Position(escalation.step, escalation.loop, escalation.next_due_at)

@@ -14,7 +14,7 @@ import time_machine
 
 from incidents import lifecycle
 from incidents.models import IncidentRole, Service, Severity, Status
-from incidents.paging import delivery, escalate, tasks
+from incidents.paging import control, delivery, escalate, tasks
 from incidents.paging.models import Escalation, Notification
 from tests.helpers import api_client, declare, incident_in
 
@@ -193,3 +193,21 @@ def test_escalating_a_snoozed_incident_pages_the_next_step(cast, checkout, recei
     post(cast.responder, incident, "escalate")
     tick(incident, datetime.now(UTC) + timedelta(seconds=1))
     assert paged(receiver) == ["responder", "admin"]
+
+
+def test_a_snooze_that_ran_out_is_over_for_the_room_and_for_escalating(cast, checkout, receiver):
+    """Seen in make run: after the re-page, the room still said "snoozed", and Escalate now
+    paged the snoozed step a third time instead of moving on to step 2."""
+    incident = sev1(cast, checkout)
+    start = datetime.now(UTC)
+    tick(incident, start)
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        assert post(cast.responder, incident, "snooze", {"minutes": 1}).status_code == 200
+    tick(incident, start + timedelta(minutes=2, seconds=1))  # the snooze is over: step 1 again
+    assert paged(receiver) == ["responder", "responder"]
+    now = control.now_for(incident)
+    assert now.snoozed_until is None and now.next_step == 2
+    with time_machine.travel(start + timedelta(minutes=3), tick=False):
+        assert post(cast.responder, incident, "escalate").status_code == 200
+    tick(incident, start + timedelta(minutes=3, seconds=1))
+    assert paged(receiver) == ["responder", "responder", "admin"]

@@ -12,11 +12,16 @@ Point Keel at it (in .env, then `make run` in another terminal):
     TWILIO_AUTH_TOKEN=simulator
     TWILIO_FROM_NUMBER=+15005550006
     TWILIO_API_BASE=http://127.0.0.1:8025
+
+It signs for and posts to the address `make run` serves (http://127.0.0.1:8000, which
+`make run` also gives Keel as SITE_URL), or SITE_URL when the environment sets it, or
+--site-url: Keel checks each signature over its own SITE_URL, so the two must agree.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,9 +38,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=8025)
+        parser.add_argument(
+            "--site-url", default=os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+            help="Keel's SITE_URL (default: $SITE_URL, else make run's http://127.0.0.1:8000)",
+        )  # fmt: skip
 
     def handle(self, *args, **options) -> None:
         self.last: dict[str, str] = {}
+        self.site = options["site_url"].rstrip("/")
         command = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,7 +70,7 @@ class Command(BaseCommand):
         server = ThreadingHTTPServer(("127.0.0.1", options["port"]), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.stdout.write(f"Playing Twilio at http://127.0.0.1:{options['port']} for "
-                          f"{settings.SITE_URL}. Commands: reply <text> | press <key> | "
+                          f"{self.site}. Commands: reply <text> | press <key> | "
                           "status <status>. Ctrl-D to stop.")  # fmt: skip
         try:
             while True:
@@ -76,7 +86,7 @@ class Command(BaseCommand):
         signature = validator.compute_signature(url, fields)
         path = urlsplit(url)
         local = f"{path.path}?{path.query}" if path.query else path.path
-        target = settings.SITE_URL + local
+        target = self.site + local
         answer = httpx.post(target, data=fields, headers={"X-Twilio-Signature": signature})
         return f"{answer.status_code} {answer.text}"
 
@@ -85,7 +95,7 @@ class Command(BaseCommand):
         fields = {"From": number, "To": settings.TWILIO_FROM_NUMBER, "Body": text,
                   "MessageSid": "SM" + uuid.uuid4().hex,
                   "AccountSid": settings.TWILIO_ACCOUNT_SID}  # fmt: skip
-        return self.post(settings.SITE_URL + "/hooks/twilio/sms/", fields)
+        return self.post(self.site + "/hooks/twilio/sms/", fields)
 
     def press(self, key: str) -> str:
         if not self.last.get("url"):
@@ -99,4 +109,4 @@ class Command(BaseCommand):
         key = ("CallSid", "CallStatus") if self.last.get("kind") == "call" else (
             "MessageSid", "MessageStatus")  # fmt: skip
         fields = {key[0]: self.last.get("sid", ""), key[1]: status}
-        return self.post(settings.SITE_URL + "/hooks/twilio/status/", fields)
+        return self.post(self.site + "/hooks/twilio/status/", fields)
