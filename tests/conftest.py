@@ -35,7 +35,8 @@ def live_room_broadcasts_sent():
     """The live room broadcasts from a sender thread: let it finish what a test queued, so
     that nothing of one test runs into the next, or into dropping the test database."""
     yield
-    live.flush(timeout=10)
+    # 30 s: one CI run saw the sender thread still draining after 10 s (test_live_broadcast).
+    live.flush(timeout=30)
     # channels keeps one layer per process, and channels_redis keeps asyncio locks in it that
     # belong to the event loop that made them. Every async test runs its own loop: a lock a
     # cancelled consumer of an earlier test still held failed later tests with "bound to a
