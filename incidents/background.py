@@ -27,6 +27,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Generic, TypeVar
@@ -41,6 +42,7 @@ R = TypeVar("R")
 BATCH = 100  # items taken from the queue at a time
 EXIT_WAIT_SECONDS = 2.0
 HOME_WAIT_SECONDS = 10.0  # for a coroutine handed to the queuing code's event loop
+HOME_POLL_SECONDS = 0.05  # how often that wait checks the loop still runs
 
 
 def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
@@ -91,12 +93,20 @@ class BackgroundWorker(Generic[T]):
         home = self._home
         if home is not None and home.is_running():
             future = asyncio.run_coroutine_threadsafe(make(), home)
-            try:
-                return future.result(HOME_WAIT_SECONDS)
-            except FutureTimeout:
-                if home.is_running():
-                    raise
-                future.cancel()  # that loop stopped before running it (a test's ended)
+            # Wait in short slices: when that loop stops before running the coroutine (a
+            # server shutting down, a test ending), run it here at once rather than
+            # after the whole wait.
+            deadline = time.monotonic() + HOME_WAIT_SECONDS
+            while True:
+                try:
+                    return future.result(HOME_POLL_SECONDS)
+                except FutureTimeout:
+                    if not home.is_running():
+                        break
+                    if time.monotonic() >= deadline:
+                        raise
+            if not home.is_closed():
+                future.cancel()  # a closed loop cannot take the cancellation
         return self._loop.run_until_complete(make())
 
     def _run(self) -> None:

@@ -232,8 +232,25 @@ def post_form(
 def post_bytes(
     url: str, data: bytes, headers: dict[str, str], *, body_chars: int = BODY_EXCERPT
 ) -> Result:
-    """POST `data` with `headers` to `url`: the one place requests leave (checked
-    destination, timeouts, no redirects). Never raises for anything the network does."""
+    """POST `data` with `headers` to `url`. Never raises for anything the network does."""
+    return send("POST", url, headers, data=data, body_chars=body_chars)
+
+
+def get(url: str, headers: dict[str, str], *, body_chars: int = 4_000_000) -> Result:
+    """GET `url` (an importer reading another tool's API); the answer's body is kept, up
+    to `body_chars`. Never raises for anything the network does."""
+    return send("GET", url, headers, body_chars=body_chars)
+
+
+def send(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    data: bytes | None = None,
+    body_chars: int = BODY_EXCERPT,
+) -> Result:
+    """The one place requests leave (checked destination, timeouts, no redirects)."""
     try:
         target, host_header, host = check_destination(url)
     except RefusedDestination as exc:
@@ -246,14 +263,18 @@ def post_bytes(
         with httpx.Client(
             timeout=timeout, follow_redirects=False, trust_env=False, verify=tls_context()
         ) as client:
-            response = client.post(
-                target, content=data, headers=sent_headers, extensions={"sni_hostname": host}
+            response = client.request(
+                method,
+                target,
+                content=data,
+                headers=sent_headers,
+                extensions={"sni_hostname": host},
             )
     except httpx.TimeoutException:
         return Result("retry", f"{host} did not answer in time; will try again.")
     except httpx.TransportError as exc:
-        log.info("outbound POST to %s: %r", host, exc)
+        log.info("outbound %s to %s: %r", method, host, exc)
         return Result("retry", f"Could not reach {host}; will try again.")
     result = classify(response, body_chars)
-    log.info("outbound POST to %s: %s", host, result.detail)
+    log.info("outbound %s to %s: %s", method, host, result.detail)
     return result
