@@ -15,7 +15,7 @@ from incidents import lifecycle
 from . import ack, control
 from .models import Notification
 
-SNOOZE_CHOICES = (5, 15, 30, 60, 120)
+SNOOZE_CHOICES = (5, 15, 30, 60, 120, 240)  # up to the most the API allows
 BAD_ACTION = "Choose acknowledge, escalate or snooze."
 
 
