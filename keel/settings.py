@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "incidents.postmortems",
     "incidents.alerts",
     "incidents.paging",
+    "incidents.importing",
 ]
 
 MIDDLEWARE = [

@@ -121,12 +121,16 @@ class UserSummarySerializer(ModelSerializer):
 @extend_schema_field(OpenApiTypes.STR)
 class UserRefField(serializers.Field):
     """A person, by email address or numeric id, among the people the requester may see
-    (accounts.permissions.people_visible_to): someone outside their teams is unknown."""
+    (accounts.permissions.people_visible_to): someone outside their teams is unknown.
+    An import passes `people` in the context: the people it may name, inactive ones it
+    created among them."""
 
     def to_internal_value(self, data):
         request = self.context.get("request")
         incident = self.context.get("incident")
-        people = people_visible_to(request.user, incident) if request else User.objects.none()
+        people = self.context.get("people")
+        if people is None:
+            people = people_visible_to(request.user, incident) if request else User.objects.none()
         try:
             return parsing.find_person(data, people)
         except parsing.BadValue as exc:
