@@ -381,6 +381,10 @@ OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
 OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
 OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)
 
+# --- Importing (incidents/importing): the sources the staff import page offers, by name
+# (incidents.importing.sources.<name>); `manage.py import_oncall` takes any of them too.
+IMPORT_SOURCES = ["pagerduty", "opsgenie", "grafana-oncall"]
+
 # --- Phone (incidents/paging/providers): SMS and voice pages. Twilio when its account,
 # token and from-number are set; otherwise a generic HTTP SMS gateway when its URL is set;
 # with neither, SMS and voice contact methods are not offered.

@@ -40,6 +40,7 @@ from incidents.paging.serializers import replace_steps
 
 from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
+from .importing.authz_rows import rows as import_rows
 from .oncall.helpers import make_schedule
 from .paging.authz_rows import rows as paging_rows
 from .paging.phone_authz_rows import rows as phone_rows
@@ -1446,3 +1447,4 @@ ENDPOINTS += alert_rows(Endpoint, globals())
 ENDPOINTS += paging_rows(Endpoint, globals())
 ENDPOINTS += phone_rows(Endpoint, globals())
 ENDPOINTS += push_rows(Endpoint, globals())
+ENDPOINTS += import_rows(Endpoint, globals())

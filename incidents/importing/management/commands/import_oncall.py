@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import re
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from incidents.importing.client import SourceError
+from incidents.importing.registry import SOURCES, UnknownSource, load_source
 from incidents.importing.run import client_for, run_import
-from incidents.importing.sources.base import Source
 from incidents.importing.validate import DocumentError
 
-SOURCES = ("pagerduty", "opsgenie", "grafana-oncall")
-NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 # Differences remain after an apply: 2, so a script can tell it from a failure to read (1).
 DIFFERENCES_REMAIN = 2
-
-
-def load_source(name: str) -> Source:
-    """The SOURCE of incidents.importing.sources.<name, - as _>; a dotted path names a
-    module of your own that exposes SOURCE."""
-    if "." in name:
-        module_name = name
-    elif NAME.match(name):
-        module_name = f"incidents.importing.sources.{name.replace('-', '_')}"
-    else:
-        module_name = ""
-    try:
-        module = importlib.import_module(module_name) if module_name else None
-    except ModuleNotFoundError as missing:
-        if missing.name != module_name:
-            raise
-        module = None
-    if module is None or not hasattr(module, "SOURCE"):
-        raise CommandError(f"No importer {name!r}: choose one of {', '.join(SOURCES)}.")
-    return module.SOURCE
 
 
 class Command(BaseCommand):
@@ -70,7 +46,10 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args, **options) -> None:
-        source = load_source(options["source"])
+        try:
+            source = load_source(options["source"])
+        except UnknownSource as unknown:
+            raise CommandError(str(unknown)) from None
         token = options["token"] or os.environ.get("IMPORT_TOKEN", "")
         if not token:
             raise CommandError("Give the source's API token with --token or IMPORT_TOKEN.")
