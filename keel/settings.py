@@ -382,8 +382,8 @@ OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
 OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)
 
 # --- Importing (incidents/importing): the sources the staff import page offers, by name
-# (incidents.importing.sources.<name>); `manage.py import_oncall` takes any of them too.
-IMPORT_SOURCES = ["pagerduty", "opsgenie", "grafana-oncall"]
+# (incidents.importing.sources.<name>) or as the dotted path of a module exposing SOURCE.
+IMPORT_SOURCES = env.list("IMPORT_SOURCES", default=["pagerduty", "opsgenie", "grafana-oncall"])
 
 # --- Phone (incidents/paging/providers): SMS and voice pages. Twilio when its account,
 # token and from-number are set; otherwise a generic HTTP SMS gateway when its URL is set;
