@@ -91,9 +91,9 @@ def plan(request: HttpRequest) -> HttpResponse:
         return _form_page(request, form, status=400)
     name, create_users = form.cleaned_data["source"], form.cleaned_data["create_users"]
     source = load_source(name)
-    client = client_for(source, form.cleaned_data["token"], form.cleaned_data["url"] or None)
     now = timezone.now()
     try:
+        client = client_for(source, form.cleaned_data["token"], form.cleaned_data["url"] or None)
         reading = read_source(source, client, now=now)
         report = engine.plan(
             reading.account.document, create_users=create_users, now=now, actor=request.user

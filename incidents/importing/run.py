@@ -7,13 +7,14 @@ looked at the plan) so that the token is used once and never kept."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accounts.models import User
 
 from . import engine
-from .client import SourceClient
+from .client import SourceClient, SourceError
 from .compare import Difference, compare
 from .document import ScheduleShifts
 from .report import Report
@@ -32,8 +33,18 @@ AUTH_HEADERS = {
 }
 
 
+# API tokens are printable ASCII without spaces; anything else cannot go in a header.
+TOKEN = re.compile(r"^[\x21-\x7e]{1,500}$")
+
+
 def client_for(source: Source, token: str, url: str | None = None, **options) -> SourceClient:
-    """A client for the source's API at `url` (default: the source's own) with its token."""
+    """A client for the source's API at `url` (default: the source's own) with its token;
+    SourceError for a token no API could have issued."""
+    if not TOKEN.match(token):
+        raise SourceError(
+            "That is not an API token: a token is up to 500 letters, digits and punctuation, "
+            "without spaces."
+        )
     headers = getattr(source, "auth_headers", None) or AUTH_HEADERS.get(
         source.name, lambda token: {"Authorization": token}
     )

@@ -107,3 +107,21 @@ def test_the_forms_need_their_csrf_token(staff):
     strict = Client(enforce_csrf_checks=True)
     strict.cookies = staff.cookies
     assert strict.post("/settings/import/plan/", {"source": TOY, "token": TOKEN}).status_code == 403
+
+
+@pytest.mark.parametrize("token", ["tök-en", "two words", "a\r\nX-Injected: 1"])
+def test_a_token_no_api_could_have_issued_is_refused_before_any_request(staff, token):
+    with ToyServer() as toy:
+        response = staff.post("/settings/import/plan/", form(toy, token=token))
+    assert response.status_code == 400
+    assert "That is not an API token" in response.content.decode()
+    assert toy.requests == []
+
+
+def test_a_private_address_is_refused_unless_allowed(staff, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    with ToyServer() as toy:
+        response = staff.post("/settings/import/plan/", form(toy))
+    assert response.status_code == 400
+    assert "private addresses are not allowed" in response.content.decode()
+    assert toy.requests == []

@@ -53,8 +53,8 @@ class Command(BaseCommand):
         token = options["token"] or os.environ.get("IMPORT_TOKEN", "")
         if not token:
             raise CommandError("Give the source's API token with --token or IMPORT_TOKEN.")
-        client = client_for(source, token, options["url"])
         try:
+            client = client_for(source, token, options["url"])
             result = run_import(
                 source,
                 client,
