@@ -11,7 +11,7 @@ from incidents.paging.models import EscalationPolicy
 from incidents.paging.serializers import EscalationPolicySerializer
 
 from . import export
-from .steps import Context, Skip, find, outcome, remember, step, validated
+from .steps import Context, Skip, find, flatten, outcome, remember, step, validated
 
 
 def known(ctx: Context, emails: list[str], where: str) -> list[str]:
@@ -53,13 +53,15 @@ def desired_overrides(ctx: Context, schedule: Schedule, data: dict, label: str) 
     """The document's overrides still to end, validated as the API validates them."""
     wanted = []
     for entry in data.get("overrides") or []:
-        if not known(ctx, [entry["user"]], f"{label} override"):
+        where = f"{label} override from {entry['start']}"
+        if not known(ctx, [entry["user"]], where):
             continue
-        checked = validated(
-            OverrideSerializer(data=dict(entry), context=ctx.api(schedule=schedule))
-        )
-        if checked["end"] > ctx.now:
-            wanted.append(checked)
+        checking = OverrideSerializer(data=dict(entry), context=ctx.api(schedule=schedule))
+        if not checking.is_valid():
+            # One override Keel refuses leaves the schedule and its other overrides be.
+            ctx.report.skipped.append(f"{where}: {'; '.join(flatten(checking.errors))}")
+        elif checking.validated_data["end"] > ctx.now:
+            wanted.append(checking.validated_data)
     return wanted
 
 

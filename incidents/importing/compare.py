@@ -63,11 +63,14 @@ Stretch = tuple[datetime, datetime, str]
 
 
 def _coverage(stretches: list[Stretch], cuts: list[datetime]) -> list[frozenset[str]]:
-    """Who is on call in each piece [cuts[i], cuts[i+1])."""
-    return [
-        frozenset(email for start, end, email in stretches if start <= a and end >= b)
-        for a, b in itertools.pairwise(cuts)
-    ]
+    """Who is on call in each piece [cuts[i], cuts[i+1]); every stretch starts and ends
+    on a cut."""
+    index = {at: number for number, at in enumerate(cuts)}
+    pieces: list[set[str]] = [set() for _ in cuts[1:]]
+    for start, end, email in stretches:
+        for number in range(index[start], index[end]):
+            pieces[number].add(email)
+    return [frozenset(piece) for piece in pieces]
 
 
 def differences_in(

@@ -75,3 +75,13 @@ def test_a_schedule_keel_lacks_is_one_difference_over_the_whole_period(applied):
     found = compare([expected], start=NOW, end=END)
     assert found and all(d.detail == "no such schedule in Keel" for d in found)
     assert found[0].start == NOW and found[-1].end == END
+
+
+def test_two_people_at_once_at_the_source_is_a_difference(applied):
+    expected = keel_rendering(applied)
+    first = expected["shifts"][0]
+    other = "ben@example.com" if first["email"] != "ben@example.com" else "ana@example.com"
+    expected["shifts"].append({"email": other, "start": first["start"], "end": first["end"]})
+    (difference,) = compare([expected], start=NOW, end=END)
+    assert difference.source_people == sorted([first["email"], other])
+    assert difference.keel_people == [first["email"]]

@@ -177,3 +177,17 @@ def test_overrides_the_source_dropped_are_removed_and_new_ones_added(people):
     assert [(o.user.email, o.start.day) for o in schedule.overrides.all()] == [
         ("ana@example.com", 11)
     ]
+
+
+def test_an_override_keel_refuses_is_skipped_alone(people):
+    odd = document()
+    odd["teams"][0]["schedules"][0]["overrides"].append(
+        {"user": "ana@example.com", "start": "2027-03-12T18:00:00Z", "end": "2027-03-12T12:00:00Z"}
+    )
+    report = engine.apply(odd, now=NOW)
+    assert "schedule Primary (payments)" in report.created
+    assert (
+        "schedule Primary (payments) override from 2027-03-12T18:00:00Z: end: The override ends "
+        "before it starts." in report.skipped
+    )
+    assert Schedule.objects.get(name="Primary").overrides.count() == 1
