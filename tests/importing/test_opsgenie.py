@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from incidents.importing.client import SourceError
 from incidents.importing.run import client_for, run_import
 from incidents.importing.sources.opsgenie import SOURCE
+from incidents.importing.sources.opsgenie_mapping import Reading, layer, restrictions
 from incidents.oncall.models import Schedule
 from incidents.paging.models import EscalationPolicy
 from tests.helpers import make_user
@@ -140,7 +141,61 @@ def test_what_cannot_map_exactly_is_noted_with_what_keel_does_instead(people):
         "It covers a policy Keel has no service for. That part is left out.",
     ):
         assert expected in noted
+    assert (
+        "ben@example.com in schedule platform_schedule (platform): Not a member of team "
+        "Platform in Opsgenie; Keel's schedules take team members only. Added to Platform as "
+        "a responder." in noted
+    )
     assert "both on call" not in noted  # the fixture's rotations never overlap
+
+
+def test_a_weekly_window_over_the_weeks_end_is_cut_into_days():
+    sunday_night = {"type": "weekday-and-time-of-day", "restrictions": [
+        {"startDay": "sunday", "startHour": 22, "startMin": 0,
+         "endDay": "monday", "endHour": 6, "endMin": 30}]}  # fmt: skip
+    assert restrictions(sunday_night) == [
+        {"days": ["mon"], "start": "00:00", "end": "06:30"},
+        {"days": ["sun"], "start": "22:00", "end": "24:00"},
+    ]
+    # Monday 10:00 to Monday 09:00 is all week but one hour.
+    almost_all = {"type": "weekday-and-time-of-day", "restrictions": [
+        {"startDay": "monday", "startHour": 10, "startMin": 0,
+         "endDay": "monday", "endHour": 9, "endMin": 0}]}  # fmt: skip
+    assert restrictions(almost_all) == [
+        {"days": ["mon"], "start": "00:00", "end": "09:00"},
+        {"days": ["tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"},
+        {"days": ["mon"], "start": "10:00", "end": "24:00"},
+    ]
+    whole_day = {
+        "type": "time-of-day",
+        "restriction": {"startHour": 8, "startMin": 0, "endHour": 8, "endMin": 0},
+    }
+    assert restrictions(whole_day) == [
+        {"days": [*WEEKDAYS, "sat", "sun"], "start": "00:00", "end": "24:00"}
+    ]
+
+
+def test_turns_that_are_not_people_and_ended_rotations_are_noted():
+    reading = Reading([{"id": "u1", "username": "Ana@Example.com"}])
+    schedule = {"timezone": "America/New_York"}
+    rotation = {
+        "id": "r1", "name": "Mixed", "type": "hourly", "length": 12,
+        "startDate": "2027-03-13T13:00:00Z",
+        "participants": [{"type": "user", "id": "u1"}, {"type": "none"},
+                         {"type": "team", "id": "t9", "name": "DBAs"}],
+    }  # fmt: skip
+    found = layer(rotation, schedule, "schedule S (t)", reading, NOW)
+    assert found == {
+        "name": "Mixed", "participants": ["ana@example.com"], "shift_length": 12,
+        "shift_unit": "hours", "handoff_time": "08:00", "start_date": "2027-03-13",
+    }  # fmt: skip
+    assert [n["reason"] for n in reading.notes] == [
+        "A turn goes to nobody; Keel's turns are people.",
+        "A turn goes to the team DBAs; Keel's turns are people.",
+    ]
+    ended = {**rotation, "endDate": "2027-03-14T00:00:00Z"}
+    assert layer(ended, schedule, "schedule S (t)", reading, NOW) is None
+    assert reading.notes[-1]["reason"] == "It has ended."
 
 
 def test_overlapping_rotations_are_noted_since_opsgenie_notifies_all_of_them(people):

@@ -79,7 +79,9 @@ def all_users(client: SourceClient) -> list[dict]:
 
 
 def timeline(client: SourceClient, schedule_id: str, start: datetime, end: datetime) -> dict:
-    days = max(1, -(-(end - start) // timedelta(days=1)))  # whole days, rounded up
+    # Whole days, rounded up, and one more: the answer is cut to [start, end) here, so it
+    # need only cover it.
+    days = -(-(end - start) // timedelta(days=1)) + 1
     answer = fetch(
         client,
         f"v2/schedules/{schedule_id}/timeline",
@@ -133,6 +135,13 @@ def schedule_document(
     client: SourceClient, schedule: dict, team: dict, reading: Reading, now: datetime
 ) -> dict:
     label = f"schedule {schedule['name']} ({team['slug']})"
+    if schedule.get("enabled") is False:
+        reading.note(
+            label,
+            "It is disabled in Opsgenie, so nobody is on call in it there.",
+            "Imported as it is; Keel's schedules cannot be disabled: leave it out of "
+            "escalation policies until it is used.",
+        )
     layers = [
         found
         for rotation in schedule.get("rotations") or []
