@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from incidents.importing.client import SourceError
 from incidents.importing.run import client_for, run_import
@@ -308,3 +309,17 @@ def test_the_disagreement_names_the_people_and_the_time(people):
         "payments_schedule (payments) 2027-03-24 12:00 UTC to 2027-03-24 14:00 UTC: source has "
         "cleo@example.com, Keel has ben@example.com"
     ]
+
+
+def test_staff_move_an_opsgenie_account_in_from_the_import_page(people):
+    staff = Client()
+    with OpsgenieServer(faults=False) as opsgenie, time_machine.travel(NOW, tick=True):
+        staff.force_login(make_user("root@example.com", is_staff=True))
+        planned = staff.post(
+            "/settings/import/plan/", {"source": "opsgenie", "url": opsgenie.url, "token": KEY}
+        )
+        assert "schedule payments_schedule (payments)" in planned.content.decode()
+        done = staff.post("/settings/import/apply/", {"plan": planned.context["plan"]})
+    page = done.content.decode()
+    assert "No difference in 2 schedule" in page
+    assert "/hooks/alertmanager/" in page
