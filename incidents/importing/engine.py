@@ -73,7 +73,7 @@ def _context(report: Report, create_users: bool, now: datetime | None, actor: Us
 
 def referenced_people(document: Document) -> dict[str, dict]:
     """Everyone the document names, by email (lower case): its people list first, then
-    team members, schedule participants and override takers."""
+    team members, schedule participants, override takers and people policies page."""
     found: dict[str, dict] = {}
     for person in document.get("people") or []:
         found.setdefault(person["email"].strip().lower(), person)
@@ -83,6 +83,9 @@ def referenced_people(document: Document) -> dict[str, dict]:
             for layer in schedule.get("layers") or []:
                 emails += layer["participants"]
             emails += [o["user"] for o in schedule.get("overrides") or []]
+        for policy in team.get("escalation_policies") or []:
+            for entry in policy.get("steps") or []:
+                emails += [t["user"] for t in entry["targets"] if "user" in t]
         for email in emails:
             found.setdefault(email.strip().lower(), {"email": email})
     return found

@@ -125,3 +125,13 @@ def test_a_private_address_is_refused_unless_allowed(staff, settings):
     assert response.status_code == 400
     assert "private addresses are not allowed" in response.content.decode()
     assert toy.requests == []
+
+
+def test_staff_see_which_keel_object_each_source_id_became_in_the_admin(staff):
+    with ToyServer() as toy:
+        planned = staff.post("/settings/import/plan/", form(toy)).context["plan"]
+        staff.post("/settings/import/apply/", {"plan": planned})
+    root = make_user("admin-root@example.com", is_staff=True, is_superuser=True)
+    staff.force_login(root)
+    page = staff.get("/admin/importing/sourcelink/").content.decode()
+    assert "toy:sched-1" in page and "toy:int-1" in page
