@@ -103,24 +103,22 @@ def apply_maintenance(ctx: Context, service: Service, data: dict) -> None:
     label = f"maintenance of service {service.name} from {data['start']} to {data['end']}"
 
     def work():
-        checked = validated(
-            MaintenanceWindowSerializer(
-                data={"service": service.pk, "starts_at": data["start"], "ends_at": data["end"],
-                      "reason": data.get("reason", "")},
-                context=ctx.api(),
-            )
+        serializer = MaintenanceWindowSerializer(
+            data={"service": service.pk, "starts_at": data["start"], "ends_at": data["end"],
+                  "reason": data.get("reason", "")},
+            context=ctx.api(),
         )  # fmt: skip
+        checked = validated(serializer)
         existing = MaintenanceWindow.objects.filter(
             service=service, starts_at=checked["starts_at"], ends_at=checked["ends_at"]
         ).first()
-        if existing is not None:
-            same = existing.reason == checked["reason"]
-            if not same:
-                existing.reason = checked["reason"]
-                existing.save(update_fields=["reason"])
-            return outcome(existing, same), existing
-        window = MaintenanceWindow.objects.create(**checked, created_by=ctx.creator)
-        return "created", window
+        if existing is None:
+            return "created", serializer.save(created_by=ctx.creator)
+        same = existing.reason == checked["reason"]
+        if not same:
+            existing.reason = checked["reason"]
+            existing.save(update_fields=["reason"])
+        return outcome(existing, same), existing
 
     step(ctx, label, work)
 
