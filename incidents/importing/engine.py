@@ -25,12 +25,13 @@ from incidents.paging.reminder_api import ReminderIntervalsSerializer
 from . import export
 from .apply_oncall import apply_policy, apply_schedule
 from .apply_services import apply_channel, apply_services
+from .busy import ImportBusy, one_apply_at_a_time
 from .document import Document
 from .report import Report
 from .steps import Context, command_line_actor, find, outcome, remember, step, validated
 from .validate import DocumentError, validate
 
-__all__ = ["DocumentError", "Report", "apply", "plan"]
+__all__ = ["DocumentError", "ImportBusy", "Report", "apply", "plan"]
 
 
 def plan(
@@ -56,9 +57,11 @@ def apply(
     now: datetime | None = None,
     actor: User | None = None,
 ) -> Report:
-    """Make Keel match the document, one object per transaction; report what was done."""
+    """Make Keel match the document, one object per transaction; report what was done.
+    ImportBusy (nothing changed) while another apply runs."""
     report = _start(document, applied=True)
-    _apply_document(document, _context(report, create_users, now, actor))
+    with one_apply_at_a_time():
+        _apply_document(document, _context(report, create_users, now, actor))
     return report
 
 

@@ -19,7 +19,7 @@ from incidents.oncall import services as oncall
 from incidents.oncall.models import Schedule
 from incidents.paging.models import EscalationPolicy, ReminderIntervals
 
-from .core_documents import snapshot
+from .core_documents import another_apply_running, snapshot
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "https://hooks.example.com/services/T000/B000/very-secret"
@@ -154,3 +154,11 @@ def test_export_apply_export_gives_the_same_document(demo):
         for team in document["teams"]:
             team.pop("chat_channels")  # its secret URL was never exported: not re-created
     assert second == first
+
+
+def test_apply_config_while_another_apply_runs_is_refused(demo):
+    export(demo / "keel.yaml")
+    empty_keel()
+    with another_apply_running(), pytest.raises(CommandError, match="applying right now"):
+        apply_config(demo / "keel.yaml", "--create-users")
+    assert not Team.objects.exists()

@@ -14,7 +14,7 @@ from incidents.oncall.models import Schedule
 from incidents.paging.models import EscalationPolicy, ServicePaging
 from tests.helpers import make_user
 
-from .core_documents import NOW, document, snapshot
+from .core_documents import NOW, another_apply_running, document, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,11 @@ def test_an_override_keel_refuses_is_skipped_alone(people):
         "before it starts." in report.skipped
     )
     assert Schedule.objects.get(name="Primary").overrides.count() == 1
+
+
+def test_an_apply_while_another_runs_is_refused_and_changes_nothing(people):
+    before = snapshot()
+    with another_apply_running(), pytest.raises(engine.ImportBusy, match="Run this one again"):
+        engine.apply(document(), now=NOW)
+    assert snapshot() == before
+    assert "team Payments (payments)" in engine.apply(document(), now=NOW).created  # after it

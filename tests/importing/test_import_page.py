@@ -12,7 +12,7 @@ from accounts.models import Team
 from incidents.alerts.models import Integration
 from tests.helpers import make_user
 
-from .core_documents import snapshot
+from .core_documents import another_apply_running, snapshot
 from .toy_source import TOKEN, ToyServer
 
 TOY = "tests.importing.toy_source"
@@ -135,3 +135,15 @@ def test_staff_see_which_keel_object_each_source_id_became_in_the_admin(staff):
     staff.force_login(root)
     page = staff.get("/admin/importing/sourcelink/").content.decode()
     assert "toy:sched-1" in page and "toy:int-1" in page
+
+
+def test_apply_while_another_runs_keeps_the_plan_waiting(staff):
+    with ToyServer() as toy:
+        planned = staff.post("/settings/import/plan/", form(toy)).context["plan"]
+    with another_apply_running():
+        busy = staff.post("/settings/import/apply/", {"plan": planned})
+    assert busy.status_code == 409
+    assert "Another import or apply_config is applying right now" in busy.content.decode()
+    assert not Team.objects.filter(slug="toys").exists()
+    done = staff.post("/settings/import/apply/", {"plan": planned})
+    assert done.status_code == 200 and Team.objects.filter(slug="toys").exists()
