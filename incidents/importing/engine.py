@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -105,6 +106,7 @@ def apply_person(ctx: Context, email: str, data: dict) -> None:
         return
 
     def work():
+        validate_email(email)  # a source's odd address is skipped, not stored
         zone = data.get("time_zone") or "UTC"
         try:
             validate_timezone(zone)

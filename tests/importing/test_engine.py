@@ -199,3 +199,13 @@ def test_an_apply_while_another_runs_is_refused_and_changes_nothing(people):
         engine.apply(document(), now=NOW)
     assert snapshot() == before
     assert "team Payments (payments)" in engine.apply(document(), now=NOW).created  # after it
+
+
+def test_an_address_that_is_not_an_email_is_not_made_a_person(people):
+    odd = document()
+    odd["people"].append({"email": "desk@", "name": "The desk"})
+    odd["teams"][0]["members"].append({"email": "desk@", "role": "viewer"})
+    report = engine.apply(odd, now=NOW, create_users=True)
+    assert any(line.startswith("person desk@ (inactive") and "valid email" in line
+               for line in report.skipped)  # fmt: skip
+    assert "member desk@ of payments (viewer): no Keel account with that email" in report.skipped
