@@ -19,6 +19,18 @@ from .steps import Context, Skip, find, outcome, remember, step, validated
 INTEGRATION_FIELDS = ("enabled", "default_severity", "severity_map", "auto_resolve")
 
 
+def given_over(current: dict, checked: dict) -> dict:
+    """`current` (export's shape) with what the document gives laid over it; related
+    objects by name, as export names them."""
+    wanted = dict(current)
+    for key, value in checked.items():
+        if key in ("escalation_policy", "service"):
+            value = value.name if value is not None else None
+        if key in wanted:
+            wanted[key] = value
+    return wanted
+
+
 def apply_service(ctx: Context, team: Team, data: dict) -> Service | None:
     label = f"service {data['name']}"
 
@@ -45,15 +57,7 @@ def apply_service(ctx: Context, team: Team, data: dict) -> Service | None:
         same = existing is not None and existing.team_id == team.pk
         if same:
             current = export.service_settings(existing)
-            policy = checked.get("escalation_policy", ...)
-            same = (
-                current["name"] == checked["name"]
-                and current["description"] == checked.get("description", current["description"])
-                and (
-                    policy is ...
-                    or current["escalation_policy"] == (policy.name if policy else None)
-                )
-            )
+            same = current == given_over(current, checked)
         service = existing if same else serializer.save()
         remember(service, data.get("source"))
         return outcome(existing, same), service
@@ -153,12 +157,8 @@ def apply_channel(ctx: Context, team: Team, data: dict) -> ChatChannel | None:
         if existing is None:
             return "created", serializer.save(created_by=ctx.creator)
         current = export.channel_settings(existing)
-        service = checked.get("service", ...)
-        same = (
-            checked.get("events", current["events"]) == current["events"]
-            and (service is ... or current["service"] == (service.name if service else None))
-            and checked.get("webhook_url", existing.webhook_url) == existing.webhook_url
-        )
+        url = checked.get("webhook_url", existing.webhook_url)
+        same = current == given_over(current, checked) and url == existing.webhook_url
         return outcome(existing, same), existing if same else serializer.save()
 
     return step(ctx, label, work)

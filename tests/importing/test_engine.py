@@ -209,3 +209,29 @@ def test_an_address_that_is_not_an_email_is_not_made_a_person(people):
     assert any(line.startswith("person desk@ (inactive") and "valid email" in line
                for line in report.skipped)  # fmt: skip
     assert "member desk@ of payments (viewer): no Keel account with that email" in report.skipped
+
+
+def test_what_the_document_changes_is_reported_as_changed_and_nothing_else(people):
+    engine.apply(document(), now=NOW)
+    edited = document()
+    team = edited["teams"][0]
+    team["services"][0]["description"] = "Cart, checkout and receipts"
+    team["services"][0]["integrations"][0]["auto_resolve"] = True
+    team["chat_channels"][0]["events"] = ["declared"]
+    team["chat_channels"][0].pop("webhook_url")  # the URL Keel has is kept
+    team["reminder_intervals"]["sev3"] = 60
+    team["escalation_policies"][0]["repeat"] = 1
+    team["members"][1]["role"] = "admin"
+    report = engine.apply(edited, now=NOW)
+    assert sorted(report.changed) == [
+        "alertmanager integration prod of service checkout",
+        "chat channel #payments-incidents (payments)",
+        "escalation policy Default (payments)",
+        "member ben@example.com of payments (admin)",
+        "reminder intervals of payments",
+        "service checkout",
+    ]
+    assert report.created == []
+    channel = ChatChannel.objects.get(name="#payments-incidents")
+    assert channel.events == ["declared"] and channel.webhook_url.endswith("/secret")
+    assert engine.apply(edited, now=NOW).changed == []
