@@ -121,9 +121,19 @@ def test_a_token_no_api_could_have_issued_is_refused_before_any_request(staff, t
 def test_a_private_address_is_refused_unless_allowed(staff, settings):
     settings.OUTBOUND_ALLOW_PRIVATE = False
     with ToyServer() as toy:
-        response = staff.post("/settings/import/plan/", form(toy))
+        https = toy.url.replace("http://", "https://")
+        response = staff.post("/settings/import/plan/", {**form(toy), "url": https})
     assert response.status_code == 400
     assert "private addresses are not allowed" in response.content.decode()
+    assert toy.requests == []
+
+
+def test_the_token_is_never_sent_over_plain_http_to_the_internet(staff, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    with ToyServer() as toy:
+        response = staff.post("/settings/import/plan/", form(toy))
+    assert response.status_code == 400
+    assert "Give an https:// URL for the source&#x27;s API" in response.content.decode()
     assert toy.requests == []
 
 
