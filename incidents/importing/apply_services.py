@@ -19,6 +19,18 @@ from .steps import Context, Skip, find, outcome, remember, step, validated
 INTEGRATION_FIELDS = ("enabled", "default_severity", "severity_map", "auto_resolve")
 
 
+def given_over(current: dict, checked: dict) -> dict:
+    """`current` (export's shape) with what the document gives laid over it; related
+    objects by name, as export names them."""
+    wanted = dict(current)
+    for key, value in checked.items():
+        if key in ("escalation_policy", "service"):
+            value = value.name if value is not None else None
+        if key in wanted:
+            wanted[key] = value
+    return wanted
+
+
 def apply_service(ctx: Context, team: Team, data: dict) -> Service | None:
     label = f"service {data['name']}"
 
@@ -45,15 +57,7 @@ def apply_service(ctx: Context, team: Team, data: dict) -> Service | None:
         same = existing is not None and existing.team_id == team.pk
         if same:
             current = export.service_settings(existing)
-            policy = checked.get("escalation_policy", ...)
-            same = (
-                current["name"] == checked["name"]
-                and current["description"] == checked.get("description", current["description"])
-                and (
-                    policy is ...
-                    or current["escalation_policy"] == (policy.name if policy else None)
-                )
-            )
+            same = current == given_over(current, checked)
         service = existing if same else serializer.save()
         remember(service, data.get("source"))
         return outcome(existing, same), service
@@ -103,24 +107,22 @@ def apply_maintenance(ctx: Context, service: Service, data: dict) -> None:
     label = f"maintenance of service {service.name} from {data['start']} to {data['end']}"
 
     def work():
-        checked = validated(
-            MaintenanceWindowSerializer(
-                data={"service": service.pk, "starts_at": data["start"], "ends_at": data["end"],
-                      "reason": data.get("reason", "")},
-                context=ctx.api(),
-            )
+        serializer = MaintenanceWindowSerializer(
+            data={"service": service.pk, "starts_at": data["start"], "ends_at": data["end"],
+                  "reason": data.get("reason", "")},
+            context=ctx.api(),
         )  # fmt: skip
+        checked = validated(serializer)
         existing = MaintenanceWindow.objects.filter(
             service=service, starts_at=checked["starts_at"], ends_at=checked["ends_at"]
         ).first()
-        if existing is not None:
-            same = existing.reason == checked["reason"]
-            if not same:
-                existing.reason = checked["reason"]
-                existing.save(update_fields=["reason"])
-            return outcome(existing, same), existing
-        window = MaintenanceWindow.objects.create(**checked, created_by=ctx.creator)
-        return "created", window
+        if existing is None:
+            return "created", serializer.save(created_by=ctx.creator)
+        same = existing.reason == checked["reason"]
+        if not same:
+            existing.reason = checked["reason"]
+            existing.save(update_fields=["reason"])
+        return outcome(existing, same), existing
 
     step(ctx, label, work)
 
@@ -155,12 +157,8 @@ def apply_channel(ctx: Context, team: Team, data: dict) -> ChatChannel | None:
         if existing is None:
             return "created", serializer.save(created_by=ctx.creator)
         current = export.channel_settings(existing)
-        service = checked.get("service", ...)
-        same = (
-            checked.get("events", current["events"]) == current["events"]
-            and (service is ... or current["service"] == (service.name if service else None))
-            and checked.get("webhook_url", existing.webhook_url) == existing.webhook_url
-        )
+        url = checked.get("webhook_url", existing.webhook_url)
+        same = current == given_over(current, checked) and url == existing.webhook_url
         return outcome(existing, same), existing if same else serializer.save()
 
     return step(ctx, label, work)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,12 +26,13 @@ from incidents.paging.reminder_api import ReminderIntervalsSerializer
 from . import export
 from .apply_oncall import apply_policy, apply_schedule
 from .apply_services import apply_channel, apply_services
+from .busy import ImportBusy, one_apply_at_a_time
 from .document import Document
 from .report import Report
 from .steps import Context, command_line_actor, find, outcome, remember, step, validated
 from .validate import DocumentError, validate
 
-__all__ = ["DocumentError", "Report", "apply", "plan"]
+__all__ = ["DocumentError", "ImportBusy", "Report", "apply", "plan"]
 
 
 def plan(
@@ -56,9 +58,11 @@ def apply(
     now: datetime | None = None,
     actor: User | None = None,
 ) -> Report:
-    """Make Keel match the document, one object per transaction; report what was done."""
+    """Make Keel match the document, one object per transaction; report what was done.
+    ImportBusy (nothing changed) while another apply runs."""
     report = _start(document, applied=True)
-    _apply_document(document, _context(report, create_users, now, actor))
+    with one_apply_at_a_time():
+        _apply_document(document, _context(report, create_users, now, actor))
     return report
 
 
@@ -73,7 +77,7 @@ def _context(report: Report, create_users: bool, now: datetime | None, actor: Us
 
 def referenced_people(document: Document) -> dict[str, dict]:
     """Everyone the document names, by email (lower case): its people list first, then
-    team members, schedule participants and override takers."""
+    team members, schedule participants, override takers and people policies page."""
     found: dict[str, dict] = {}
     for person in document.get("people") or []:
         found.setdefault(person["email"].strip().lower(), person)
@@ -83,6 +87,9 @@ def referenced_people(document: Document) -> dict[str, dict]:
             for layer in schedule.get("layers") or []:
                 emails += layer["participants"]
             emails += [o["user"] for o in schedule.get("overrides") or []]
+        for policy in team.get("escalation_policies") or []:
+            for entry in policy.get("steps") or []:
+                emails += [t["user"] for t in entry["targets"] if "user" in t]
         for email in emails:
             found.setdefault(email.strip().lower(), {"email": email})
     return found
@@ -99,6 +106,7 @@ def apply_person(ctx: Context, email: str, data: dict) -> None:
         return
 
     def work():
+        validate_email(email)  # a source's odd address is skipped, not stored
         zone = data.get("time_zone") or "UTC"
         try:
             validate_timezone(zone)

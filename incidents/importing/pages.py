@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import engine
+from .busy import ImportBusy
 from .client import SourceError
 from .registry import available, load_source
 from .run import SourceReading, apply_reading, client_for, read_source
@@ -115,9 +116,18 @@ def plan(request: HttpRequest) -> HttpResponse:
         "start": reading.start.isoformat(),
         "end": reading.end.isoformat(),
     }
-    context = {"report": report, "source": name, "plan": plan_id, "create_users": create_users,
-               "start": reading.start, "end": reading.end}  # fmt: skip
-    return render(request, "importing/plan.html", context)
+    return render(request, "importing/plan.html", _plan_context(request.session[READING], report))
+
+
+def _plan_context(stored: dict, report: engine.Report) -> dict:
+    return {
+        "report": report,
+        "source": stored["source"],
+        "plan": stored["plan"],
+        "create_users": stored["create_users"],
+        "start": datetime.fromisoformat(stored["start"]),
+        "end": datetime.fromisoformat(stored["end"]),
+    }
 
 
 @never_cache  # the page shows integration keys, once: no cache may keep a copy
@@ -131,12 +141,19 @@ def apply(request: HttpRequest) -> HttpResponse:
             "one): read the source again.",
         )  # fmt: skip
         return redirect("importing:start")
-    del request.session[READING]
     reading = SourceReading(
         Account(document=stored["document"]),
         datetime.fromisoformat(stored["start"]),
         datetime.fromisoformat(stored["end"]),
         stored["expected"],
     )
-    result = apply_reading(reading, create_users=stored["create_users"], actor=request.user)
+    try:
+        result = apply_reading(reading, create_users=stored["create_users"], actor=request.user)
+    except ImportBusy as busy:
+        # The plan stays waiting: the person presses Apply again once the other one ends.
+        report = engine.plan(reading.account.document, create_users=stored["create_users"],
+                             now=reading.start, actor=request.user)  # fmt: skip
+        messages.error(request, str(busy))
+        return render(request, "importing/plan.html", _plan_context(stored, report), status=409)
+    del request.session[READING]
     return render(request, "importing/done.html", {"result": result, "source": stored["source"]})

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from accounts.models import User
 
 from . import engine
@@ -39,16 +41,23 @@ TOKEN = re.compile(r"^[\x21-\x7e]{1,500}$")
 
 def client_for(source: Source, token: str, url: str | None = None, **options) -> SourceClient:
     """A client for the source's API at `url` (default: the source's own) with its token;
-    SourceError for a token no API could have issued."""
+    SourceError for a token no API could have issued, or a URL it would leak over."""
     if not TOKEN.match(token):
         raise SourceError(
             "That is not an API token: a token is up to 500 letters, digits and punctuation, "
             "without spaces."
         )
+    base = url or source.default_url
+    if not base.startswith("https://") and not (
+        base.startswith("http://") and settings.OUTBOUND_ALLOW_PRIVATE
+    ):
+        # Plain http only inside your own network (a self-hosted Grafana OnCall): the token
+        # must not cross the internet in clear.
+        raise SourceError(f"Give an https:// URL for the source's API (not {base[:100]!r}).")
     headers = getattr(source, "auth_headers", None) or AUTH_HEADERS.get(
         source.name, lambda token: {"Authorization": token}
     )
-    return SourceClient(url or source.default_url, headers(token), **options)
+    return SourceClient(base, headers(token), **options)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from rest_framework import exceptions as drf
@@ -87,6 +88,9 @@ def step(ctx: Context, label: str, work: Callable[[], tuple[str, M]]) -> M | Non
         return None
     except (drf.ValidationError, drf.PermissionDenied) as error:
         ctx.report.skipped.append(f"{label}: {'; '.join(flatten(error.detail))}")
+        return None
+    except DjangoPermissionDenied as error:  # some API code raises Django's own
+        ctx.report.skipped.append(f"{label}: {error}")
         return None
     except DjangoValidationError as error:
         detail = error.message_dict if hasattr(error, "error_dict") else error.messages

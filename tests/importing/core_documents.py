@@ -1,11 +1,19 @@
-"""A small configuration document and a database snapshot, for the engine's tests."""
+"""A small configuration document, a database snapshot and a held apply lock, for the
+engine's tests."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import psycopg
+import pytest
 from django.apps import apps
+from django.db import connection
+
+from incidents.importing.busy import APPLY_LOCK
 
 # A Monday; the four weeks after it cross Europe/Berlin's change to summer time (28 March).
 NOW = datetime(2027, 3, 8, 10, 0, tzinfo=UTC)
@@ -121,3 +129,20 @@ def snapshot() -> dict[str, list[dict]]:
         for model in apps.get_models()
         if model._meta.label_lower not in IGNORED and model._meta.managed
     }
+
+
+@contextmanager
+def another_apply_running() -> Iterator[None]:
+    """Another process's connection holding the apply lock, as a running apply does."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the apply lock is PostgreSQL's (SQLite runs one writer anyway)")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None, port=settings["PORT"] or None, autocommit=True,
+    )  # fmt: skip
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [APPLY_LOCK])
+        yield
+    finally:
+        other.close()

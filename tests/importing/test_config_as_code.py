@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -13,13 +13,14 @@ from django.utils import timezone
 from accounts.models import Team, User
 from incidents.alerts.models import Integration
 from incidents.chat.models import ChatChannel
+from incidents.importing import engine
 from incidents.importing.compare import compare
 from incidents.models import Incident, Service
 from incidents.oncall import services as oncall
 from incidents.oncall.models import Schedule
 from incidents.paging.models import EscalationPolicy, ReminderIntervals
 
-from .core_documents import snapshot
+from .core_documents import NOW, another_apply_running, document, snapshot
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "https://hooks.example.com/services/T000/B000/very-secret"
@@ -142,3 +143,38 @@ def test_a_broken_file_is_refused_naming_the_line_or_the_path(demo, tmp_path):
     (tmp_path / "wrong.yaml").write_text("teams:\n- name: X\n  slug: x\n  schedules: [{name: A}]\n")
     with pytest.raises(CommandError, match=r"teams\[0\]\.schedules\[0\]\.time_zone: is required"):
         apply_config(tmp_path / "wrong.yaml")
+
+
+def test_export_apply_export_gives_the_same_document(demo):
+    export(demo / "keel.yaml")
+    first = yaml.safe_load((demo / "keel.yaml").read_text())
+    empty_keel()
+    apply_config(demo / "keel.yaml", "--create-users")
+    second = yaml.safe_load(export())
+    for exported in (first, second):
+        for team in exported["teams"]:
+            team.pop("chat_channels")  # its secret URL was never exported: not re-created
+    assert second == first
+
+
+def test_apply_config_while_another_apply_runs_is_refused(demo):
+    export(demo / "keel.yaml")
+    empty_keel()
+    with another_apply_running(), pytest.raises(CommandError, match="applying right now"):
+        apply_config(demo / "keel.yaml", "--create-users")
+    assert not Team.objects.exists()
+
+
+def test_the_round_trip_keeps_on_call_across_a_change_to_summer_time(tmp_path):
+    """Layers with restrictions in Europe/Berlin, an override, four weeks that cross the
+    change to summer time on 28 March 2027."""
+    engine.apply(document(), now=NOW, create_users=True)
+    end = NOW + timedelta(weeks=4)
+    before = shifts_now(NOW, end)
+    starts = {datetime.fromisoformat(s["start"]) for s in before[0]["shifts"]}
+    # The weekly 09:00 hand-off: 08:00 UTC in winter, 07:00 UTC in summer.
+    assert {datetime(2027, 3, 15, 8, tzinfo=UTC), datetime(2027, 3, 29, 7, tzinfo=UTC)} <= starts
+    export(tmp_path / "keel.yaml")
+    empty_keel()
+    apply_config(tmp_path / "keel.yaml", "--create-users")
+    assert compare(before, start=NOW, end=end) == []

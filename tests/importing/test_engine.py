@@ -14,7 +14,7 @@ from incidents.oncall.models import Schedule
 from incidents.paging.models import EscalationPolicy, ServicePaging
 from tests.helpers import make_user
 
-from .core_documents import NOW, document, snapshot
+from .core_documents import NOW, another_apply_running, document, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,47 @@ def test_an_override_keel_refuses_is_skipped_alone(people):
         "before it starts." in report.skipped
     )
     assert Schedule.objects.get(name="Primary").overrides.count() == 1
+
+
+def test_an_apply_while_another_runs_is_refused_and_changes_nothing(people):
+    before = snapshot()
+    with another_apply_running(), pytest.raises(engine.ImportBusy, match="Run this one again"):
+        engine.apply(document(), now=NOW)
+    assert snapshot() == before
+    assert "team Payments (payments)" in engine.apply(document(), now=NOW).created  # after it
+
+
+def test_an_address_that_is_not_an_email_is_not_made_a_person(people):
+    odd = document()
+    odd["people"].append({"email": "desk@", "name": "The desk"})
+    odd["teams"][0]["members"].append({"email": "desk@", "role": "viewer"})
+    report = engine.apply(odd, now=NOW, create_users=True)
+    assert any(line.startswith("person desk@ (inactive") and "valid email" in line
+               for line in report.skipped)  # fmt: skip
+    assert "member desk@ of payments (viewer): no Keel account with that email" in report.skipped
+
+
+def test_what_the_document_changes_is_reported_as_changed_and_nothing_else(people):
+    engine.apply(document(), now=NOW)
+    edited = document()
+    team = edited["teams"][0]
+    team["services"][0]["description"] = "Cart, checkout and receipts"
+    team["services"][0]["integrations"][0]["auto_resolve"] = True
+    team["chat_channels"][0]["events"] = ["declared"]
+    team["chat_channels"][0].pop("webhook_url")  # the URL Keel has is kept
+    team["reminder_intervals"]["sev3"] = 60
+    team["escalation_policies"][0]["repeat"] = 1
+    team["members"][1]["role"] = "admin"
+    report = engine.apply(edited, now=NOW)
+    assert sorted(report.changed) == [
+        "alertmanager integration prod of service checkout",
+        "chat channel #payments-incidents (payments)",
+        "escalation policy Default (payments)",
+        "member ben@example.com of payments (admin)",
+        "reminder intervals of payments",
+        "service checkout",
+    ]
+    assert report.created == []
+    channel = ChatChannel.objects.get(name="#payments-incidents")
+    assert channel.events == ["declared"] and channel.webhook_url.endswith("/secret")
+    assert engine.apply(edited, now=NOW).changed == []

@@ -12,7 +12,7 @@ from accounts.models import Team
 from incidents.alerts.models import Integration
 from tests.helpers import make_user
 
-from .core_documents import snapshot
+from .core_documents import another_apply_running, snapshot
 from .toy_source import TOKEN, ToyServer
 
 TOY = "tests.importing.toy_source"
@@ -121,7 +121,39 @@ def test_a_token_no_api_could_have_issued_is_refused_before_any_request(staff, t
 def test_a_private_address_is_refused_unless_allowed(staff, settings):
     settings.OUTBOUND_ALLOW_PRIVATE = False
     with ToyServer() as toy:
-        response = staff.post("/settings/import/plan/", form(toy))
+        https = toy.url.replace("http://", "https://")
+        response = staff.post("/settings/import/plan/", {**form(toy), "url": https})
     assert response.status_code == 400
     assert "private addresses are not allowed" in response.content.decode()
     assert toy.requests == []
+
+
+def test_the_token_is_never_sent_over_plain_http_to_the_internet(staff, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    with ToyServer() as toy:
+        response = staff.post("/settings/import/plan/", form(toy))
+    assert response.status_code == 400
+    assert "Give an https:// URL for the source&#x27;s API" in response.content.decode()
+    assert toy.requests == []
+
+
+def test_staff_see_which_keel_object_each_source_id_became_in_the_admin(staff):
+    with ToyServer() as toy:
+        planned = staff.post("/settings/import/plan/", form(toy)).context["plan"]
+        staff.post("/settings/import/apply/", {"plan": planned})
+    root = make_user("admin-root@example.com", is_staff=True, is_superuser=True)
+    staff.force_login(root)
+    page = staff.get("/admin/importing/sourcelink/").content.decode()
+    assert "toy:sched-1" in page and "toy:int-1" in page
+
+
+def test_apply_while_another_runs_keeps_the_plan_waiting(staff):
+    with ToyServer() as toy:
+        planned = staff.post("/settings/import/plan/", form(toy)).context["plan"]
+    with another_apply_running():
+        busy = staff.post("/settings/import/apply/", {"plan": planned})
+    assert busy.status_code == 409
+    assert "Another import or apply_config is applying right now" in busy.content.decode()
+    assert not Team.objects.filter(slug="toys").exists()
+    done = staff.post("/settings/import/apply/", {"plan": planned})
+    assert done.status_code == 200 and Team.objects.filter(slug="toys").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.importing import engine
+from incidents.importing.busy import ImportBusy
 from incidents.importing.validate import DocumentError
 from incidents.importing.yaml_io import load_document
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         run = engine.plan if options["plan"] else engine.apply
         try:
             report = run(load_document(text), create_users=options["create_users"])
+        except ImportBusy as busy:
+            raise CommandError(str(busy)) from None
         except DocumentError as problem:
             raise CommandError(
                 f"{file} is not a configuration Keel can apply; nothing was changed:\n"

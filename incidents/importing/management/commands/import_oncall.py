@@ -7,6 +7,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from incidents.importing.busy import ImportBusy
 from incidents.importing.client import SourceError
 from incidents.importing.registry import SOURCES, UnknownSource, load_source
 from incidents.importing.run import client_for, run_import
@@ -63,7 +64,7 @@ class Command(BaseCommand):
                 now=timezone.now(),
                 weeks=options["weeks"],
             )
-        except SourceError as problem:
+        except (SourceError, ImportBusy) as problem:
             raise CommandError(str(problem)) from None
         except DocumentError as problem:
             raise CommandError(
