@@ -323,3 +323,18 @@ def test_staff_move_an_opsgenie_account_in_from_the_import_page(people):
     page = done.content.decode()
     assert "No difference in 2 schedule" in page
     assert "/hooks/alertmanager/" in page
+
+
+def test_names_keel_needs_unique_are_made_unique(people):
+    with OpsgenieServer(faults=False) as opsgenie:
+        account = opsgenie.account
+        # Opsgenie's team names differ, but not always once made slugs.
+        account["teams"].append({"id": "t-copy", "name": "Payments!", "members": []})
+        account["integrations"][1]["name"] = "checkout-alertmanager"
+        read_account = read(opsgenie)
+    document = read_account.document
+    assert [t["slug"] for t in document["teams"]] == [
+        "payments", "platform", "data-eng", "payments-2"
+    ]  # fmt: skip
+    assert team(document, "platform")["services"][0]["name"] == "checkout-alertmanager-2"
+    assert "The service is named checkout-alertmanager-2." in reasons(read_account)

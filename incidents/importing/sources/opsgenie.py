@@ -107,7 +107,7 @@ def team_document(team: dict, reading: Reading) -> dict:
         members.append({"email": email, "role": role})
     return {
         "name": team["name"],
-        "slug": slugify(team["name"])[:50] or team["id"],
+        "slug": reading.unique("slug", slugify(team["name"])[:45] or team["id"]),
         "description": team.get("description") or "",
         "source": f"opsgenie:{team['id']}",
         "members": members,

@@ -35,6 +35,7 @@ class Reading:
         self.schedule_team: dict[str, tuple[dict, str]] = {}  # schedule id -> (team, name)
         self.escalation_names: dict[str, str] = {}
         self.teams: list[dict] = []  # the document's teams, once read
+        self.taken: dict[str, set[str]] = {}
 
     def email_of(self, recipient: dict) -> str | None:
         """The email of a user recipient (by id, or its username); None for anything else."""
@@ -42,6 +43,18 @@ class Reading:
             return None
         email = self.emails.get(recipient.get("id", "")) or recipient.get("username") or ""
         return email.strip().lower() or None
+
+    def unique(self, kind: str, wanted: str) -> str:
+        """`wanted`, or with a number added when an earlier object of `kind` took it (team
+        slugs and service names are unique across Keel; Opsgenie's names need not give
+        different ones)."""
+        taken = self.taken.setdefault(kind, set())
+        name, number = wanted, 1
+        while name.lower() in taken:
+            number += 1
+            name = f"{wanted}-{number}"
+        taken.add(name.lower())
+        return name
 
     def note(self, what: str, reason: str, instead: str) -> None:
         note: Note = {"object": what, "reason": reason, "instead": instead}
@@ -298,8 +311,15 @@ def services_of(
                 f"Keel has no receiver for Opsgenie's {integration.get('type')} integration.",
                 "A generic JSON integration: point the sender at its URL and key.",
             )
+        name = reading.unique("service", integration["name"])
+        if name != integration["name"]:
+            reading.note(
+                label,
+                "Another integration has the same name, and Keel's service names are unique.",
+                f"The service is named {name}.",
+            )
         service = {
-            "name": integration["name"],
+            "name": name,
             "source": f"opsgenie:{integration['id']}",
             "description": f"Imported from the Opsgenie {integration.get('type')} integration.",
             "escalation_policy": policies[integration["teamId"]],
