@@ -58,6 +58,7 @@ class OpsgenieServer:
         self.account = load("account.json")
         self.extra_overrides = load("mismatch.json")["timelineOnlyOverrides"] if mismatch else {}
         self.requests: list[str] = []
+        self.link_base: str | None = None  # paging links naming another host, when set
         self.faults = {"/v2/schedules": 429, "/v2/escalations": 503} if faults else {}
         fake = self
 
@@ -152,6 +153,7 @@ class OpsgenieServer:
 
     def users_page(self, query: dict, base: str) -> dict:
         users = self.account["users"]
+        base = self.link_base or base
         offset = int(query.get("offset", 0))
         limit = min(int(query.get("limit", 100)), PAGE_SIZE)
         paging = {

@@ -222,6 +222,14 @@ def test_every_page_of_users_is_read(people):
     assert len(account.document["people"]) == 6
 
 
+def test_the_key_never_follows_a_paging_link_to_another_host(people):
+    with OpsgenieServer() as opsgenie:
+        opsgenie.link_base = "http://collector.invalid"
+        account = read(opsgenie)  # collector.invalid does not resolve: no request went there
+    assert len(account.document["people"]) == 6
+    assert "/v2/users?limit=2&offset=4" in opsgenie.requests
+
+
 def test_a_rate_limit_and_a_server_error_are_waited_out(people):
     sleeps: list[float] = []
     with OpsgenieServer() as opsgenie:

@@ -28,6 +28,7 @@ Everything else is a Note (what, why, and what Keel does instead).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from django.utils.text import slugify
 
@@ -66,14 +67,18 @@ def fetch(client: SourceClient, path: str, params: dict | None = None) -> dict:
 
 
 def all_users(client: SourceClient) -> list[dict]:
-    """Every user, following `paging.next` (offset and limit) to the last page."""
+    """Every user, page by page while `paging.next` says there is another. Only the next
+    link's offset and limit are used: the key goes to the URL it was given for, never to
+    a host a link names."""
     page = fetch(client, "v2/users", {"limit": PAGE_LIMIT, "offset": 0})
     users, seen = list(page["data"]), set()
-    while (link := (page.get("paging") or {}).get("next")) and link not in seen:
-        if len(seen) >= MAX_PAGES:
+    while link := (page.get("paging") or {}).get("next"):
+        query = parse_qs(urlsplit(link).query)
+        wanted = {key: query.get(key, [""])[0] for key in ("limit", "offset")}
+        if tuple(wanted.values()) in seen or len(seen) >= MAX_PAGES:
             raise SourceError("Opsgenie's user list never ended; stopped reading it.")
-        seen.add(link)
-        page = fetch(client, link)
+        seen.add(tuple(wanted.values()))
+        page = fetch(client, "v2/users", wanted)
         users.extend(page["data"])
     return users
 
