@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "incidents.postmortems",
     "incidents.alerts",
     "incidents.paging",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # Each request is one unit of the audit log: its changes are written when it ends.
+    "audit.recorder.AuditMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -102,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.permissions",
+                "audit.context_processors.audit_link",
             ],
         },
     },

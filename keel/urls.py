@@ -40,4 +40,5 @@ urlpatterns = [
     path("", include("incidents.paging.urls")),
     path("", include("incidents.urls")),
     path("", include("incidents.alerts.urls")),
+    path("", include("audit.urls")),
 ]
