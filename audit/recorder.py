@@ -51,6 +51,7 @@ class Unit:
 
     def __init__(self, request: HttpRequest | None = None) -> None:
         self.request = request
+        self.block: Any = None  # outside requests: the transaction the changes are in
         self.pending: dict[tuple[str, str], Pending] = {}
 
     def note(self, kind: Kind, pk: Any, *, created: bool = False) -> None:
@@ -155,15 +156,18 @@ def current_unit() -> tuple[Unit, bool]:
     unit = getattr(_local, "unit", None)
     if unit is None:
         unit = _local.unit = Unit()
+    # One unit per outermost transaction: what is left from another one (rolled back, so
+    # never written) is forgotten.
+    connection = transaction.get_connection()
+    block = connection.atomic_blocks[0] if connection.in_atomic_block else None
+    if unit.block is not block:
+        unit.pending.clear()
+        unit.block = block
     return unit, False
 
 
 def _noted(kind: Kind, pk: Any, *, created: bool = False) -> None:
-    unit, in_request = current_unit()
-    if not in_request and not transaction.get_connection().in_atomic_block and unit.pending:
-        # Autocommit writes each change at once: what is left came from a transaction that
-        # was rolled back.
-        unit.pending.clear()
+    unit, _in_request = current_unit()
     unit.note(kind, pk, created=created)
 
 
