@@ -39,6 +39,7 @@ from incidents.paging.models import (
 from incidents.paging.serializers import replace_steps
 
 from .alerts.authz_rows import rows as alert_rows
+from .audit.authz_rows import rows as audit_rows
 from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
 from .paging.authz_rows import rows as paging_rows
@@ -1446,3 +1447,4 @@ ENDPOINTS += alert_rows(Endpoint, globals())
 ENDPOINTS += paging_rows(Endpoint, globals())
 ENDPOINTS += phone_rows(Endpoint, globals())
 ENDPOINTS += push_rows(Endpoint, globals())
+ENDPOINTS += audit_rows(Endpoint, globals())
