@@ -6,17 +6,15 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import Membership, Role, User
+from accounts.models import Role, User
+from accounts.permissions import team_roles
 
 from .models import AuditEntry, AuditEntryQuerySet
 
 
 def admin_team_ids(user: User | AnonymousUser) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.filter(user=user, role=Role.ADMIN).values_list("team_id", flat=True)
-    )
+    # team_roles is read once per request and shared with every other check on the page.
+    return sorted(team_id for team_id, role in team_roles(user).items() if role == Role.ADMIN)
 
 
 def may_read_audit(user: User | AnonymousUser) -> bool:

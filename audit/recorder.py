@@ -69,6 +69,8 @@ class Unit:
 
     def flush(self) -> None:
         pending, self.pending = self.pending, {}
+        if not pending:
+            return
         actor_id, actor, via, address = who(self.request)
         for (kind_name, pk), was in pending.items():
             kind = BY_NAME[kind_name]

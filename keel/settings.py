@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IntegrationKindEnum": "incidents.alerts.models.Kind",
         "PostmortemSectionEnum": "incidents.postmortems.models.Section",
+        "AuditActionEnum": "audit.models.Action",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
