@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client
 
@@ -207,3 +209,25 @@ def test_the_database_refuses_to_change_or_delete_an_entry(cast):
         with refused, transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
     assert AuditEntry.objects.get().actor == "responder@example.com"
+
+
+def test_the_demo_data_is_recorded_as_the_systems_one_entry_per_object(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.DEBUG = True
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    entries = AuditEntry.objects.all()
+    assert entries.exists() and set(entries.values_list("actor", flat=True)) == {"system"}
+    keys = list(entries.values_list("object_type", "object_id"))
+    assert len(keys) == len(set(keys))  # one transaction: one entry per object
+    schedule = entries.filter(object_type="schedule").first()
+    assert schedule.action == Action.CREATE and "layers[1].participants" in schedule.changes
+
+
+def test_the_page_takes_the_time_range_its_fields_send(two_teams_changed):
+    page = Client()
+    page.force_login(two_teams_changed.staff)
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    assert "ours-api" in page.get(f"/audit/?until={later}").content.decode()
+    assert "ours-api" not in page.get(f"/audit/?since={later}").content.decode()
