@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "incidents.alerts",
     "incidents.paging",
     "incidents.importing",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # Each request is one unit of the audit log: its changes are written when it ends.
+    "audit.recorder.AuditMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -103,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.permissions",
+                "audit.context_processors.audit_link",
             ],
         },
     },
@@ -321,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IntegrationKindEnum": "incidents.alerts.models.Kind",
         "PostmortemSectionEnum": "incidents.postmortems.models.Section",
+        "AuditActionEnum": "audit.models.Action",
     },
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

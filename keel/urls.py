@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("incidents.alerts.urls")),
     path("", include("incidents.importing.urls")),
+    path("", include("audit.urls")),
 ]

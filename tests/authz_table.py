@@ -39,6 +39,7 @@ from incidents.paging.models import (
 from incidents.paging.serializers import replace_steps
 
 from .alerts.authz_rows import rows as alert_rows
+from .audit.authz_rows import rows as audit_rows
 from .helpers import PASSWORD, Cast, declare
 from .importing.authz_rows import rows as import_rows
 from .oncall.helpers import make_schedule
@@ -1448,3 +1449,4 @@ ENDPOINTS += paging_rows(Endpoint, globals())
 ENDPOINTS += phone_rows(Endpoint, globals())
 ENDPOINTS += push_rows(Endpoint, globals())
 ENDPOINTS += import_rows(Endpoint, globals())
+ENDPOINTS += audit_rows(Endpoint, globals())

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.permissions import get_incident_for
+from audit.signals import tracked_update
 from incidents import lifecycle
 from incidents.models import Incident
 
@@ -99,7 +100,9 @@ def remember(
         },
     )
     if slack_channel_id and not channel.slack_channel_id:
-        ChatChannel.objects.filter(pk=channel.pk).update(slack_channel_id=slack_channel_id[:40])
+        with tracked_update(ChatChannel, [channel.pk]):
+            learned = ChatChannel.objects.filter(pk=channel.pk)
+            learned.update(slack_channel_id=slack_channel_id[:40])
 
 
 def tell(response_url: str, reply: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from audit.signals import tracked_update
 from incidents import mailing, outbound
 from incidents.models import EventKind, Incident, TimelineEvent
 
@@ -230,11 +231,12 @@ def disable(channel: ChatChannel, reason: str, now: datetime) -> None:
     """The workspace refused the channel for good: stop posting, and say why on the chat
     page where the team's admins fix it, and mail them. What was still pending is kept for
     the log."""
-    disabled = (
-        ChatChannel.objects.active()
-        .filter(pk=channel.pk)
-        .update(state=ChatChannel.State.DISABLED, disabled_reason=reason[:300], disabled_at=now)
-    )
+    with tracked_update(ChatChannel, [channel.pk]):
+        disabled = (
+            ChatChannel.objects.active()
+            .filter(pk=channel.pk)
+            .update(state=ChatChannel.State.DISABLED, disabled_reason=reason[:300], disabled_at=now)
+        )
     if not disabled:
         return  # another worker got there first and told them already
     log.warning("chat channel %s disabled: %s", channel, reason)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.urls import reverse
 from twilio.twiml.voice_response import VoiceResponse
 
+from audit.signals import tracked_update
 from incidents import lifecycle, mailing, outbound
 
 from . import ack, providers
@@ -228,7 +229,9 @@ def reply(sender: str, text: str, now: datetime) -> str:
         stop(number, now)
         return ""  # the carrier or Twilio confirms a STOP itself
     if word in START_WORDS:
-        ContactMethod.objects.filter(kind=ContactKind.SMS, address=number).update(stopped_at=None)
+        started = ContactMethod.objects.filter(kind=ContactKind.SMS, address=number)
+        with tracked_update(ContactMethod, list(started.values_list("pk", flat=True))):
+            started.update(stopped_at=None)
         return "Keel: pages by SMS to this number are back on."
     match = REPLY.match(text)
     if match is None:
@@ -258,7 +261,8 @@ def stop(number: str, now: datetime) -> None:
         ContactMethod.objects.filter(kind=ContactKind.SMS, address=number, stopped_at__isnull=True)
         .select_related("user")
     )  # fmt: skip
-    ContactMethod.objects.filter(pk__in=[m.pk for m in methods]).update(stopped_at=now)
+    with tracked_update(ContactMethod, [m.pk for m in methods]):
+        ContactMethod.objects.filter(pk__in=[m.pk for m in methods]).update(stopped_at=now)
     for method in methods:
         sent = mailing.send(
             "Keel: SMS pages to your number are stopped",
