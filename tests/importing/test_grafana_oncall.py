@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from incidents.importing.client import SourceError
 from incidents.importing.run import client_for, run_import
@@ -259,3 +260,24 @@ def test_final_shifts_that_disagree_are_reported_with_their_time(people):
     ]
     assert failed.value.returncode == 2
     assert "1 on-call difference(s) remain" in str(failed.value)
+
+
+def test_staff_move_a_grafana_oncall_account_in_from_the_import_page(people):
+    staff = Client()
+    with GrafanaOnCallServer(faults=False) as oncall, time_machine.travel(NOW, tick=True):
+        staff.force_login(make_user("root@example.com", is_staff=True))
+        form = {"source": "grafana-oncall", "url": oncall.url, "token": TOKEN}
+        planned = staff.post("/settings/import/plan/", form)
+        assert "schedule Payments primary (payments)" in planned.content.decode()
+        done = staff.post("/settings/import/apply/", {"plan": planned.context["plan"]})
+    page = done.content.decode()
+    assert "No difference in 2 schedule" in page
+    assert "/hooks/grafana/" in page
+
+
+def test_the_api_url_may_be_given_with_or_without_api_v1(people):
+    with GrafanaOnCallServer(faults=False) as oncall:
+        account = SOURCE.read(client_for(SOURCE, TOKEN, oncall.url + "/api/v1/"), now=NOW)
+    assert len(account.document["teams"]) == 3
+    assert "/api/v1/users/" in oncall.requests
+    assert not any(path.startswith("/api/v1/api/") for path in oncall.requests)

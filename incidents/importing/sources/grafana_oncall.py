@@ -78,7 +78,7 @@ def pages(client: SourceClient, name: str, params: dict | None = None) -> list[d
 
 def team_document(team: dict, users: list[dict], reading: Reading) -> dict:
     members = [
-        {"email": reading.email(u["id"]), "role": ROLES.get(u.get("role", ""), "responder")}
+        {"email": reading.email(u["id"]), "role": ROLES.get(u.get("role") or "", "viewer")}
         for u in users
         if team["id"] in (u.get("teams") or [])
     ]
@@ -231,6 +231,7 @@ def final_shifts(
 
 class GrafanaOnCallSource:
     name = "grafana-oncall"
+    title = "Grafana OnCall"
     default_url = ""  # each Grafana Cloud stack and self-hosted engine has its own
 
     def auth_headers(self, token: str) -> dict[str, str]:

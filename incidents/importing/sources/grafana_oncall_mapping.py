@@ -16,8 +16,9 @@ ICAL_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # frequency -> (Keel's unit, minutes in one)
 UNITS = {"hourly": ("hours", 60), "daily": ("days", DAY), "weekly": ("weeks", WEEK)}
-# OnCall's organisation roles as a team role in Keel.
-ROLES = {"admin": "admin", "editor": "responder", "viewer": "viewer"}
+# OnCall's organisation roles (public API users `role`: admin, editor, viewer, none) as a
+# team role in Keel.
+ROLES = {"admin": "admin", "editor": "responder", "viewer": "viewer", "none": "viewer"}
 # Integration types Keel has its own receiver for; the rest get the generic hook.
 KINDS = {"alertmanager": "alertmanager", "grafana": "grafana", "grafana_alerting": "grafana"}
 # OnCall repeats a chain at most this many times ("Repeat escalation from the beginning
@@ -152,7 +153,7 @@ def layer(shift: dict, zone_name: str, label: str, reading: Reading, now: dateti
         reading.note(
             where,
             "A recurrent event puts the same people on call each time.",
-            "Imported as a layer whose turns go to them in order.",
+            "Imported as a layer with its hours, whose one turn never hands over.",
         )
     people = participants(shift, reading, where)
     if not people:
@@ -165,6 +166,13 @@ def layer(shift: dict, zone_name: str, label: str, reading: Reading, now: dateti
             "Imported in the schedule's time zone at the same instant it starts.",
         )
     start = local(shift["start"], zone).astimezone(ZoneInfo(zone_name))
+    begins = local(shift.get("rotation_start") or shift["start"], zone)
+    if begins > max(start, now):
+        reading.note(
+            where,
+            f"Its rotation starts at {shift['rotation_start']}, after its first turn.",
+            "Keel's layer is on call from its first turn.",
+        )
     interval = shift.get("interval") or 1
     if shift["frequency"] == "monthly":
         reading.note(
