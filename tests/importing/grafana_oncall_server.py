@@ -5,7 +5,9 @@ one).
 Built from OnCall's published API reference and public API code (github.com/grafana/
 oncall):
 - docs/sources/oncall-api-reference/users.md, teams.md, schedules.md, on_call_shifts.md,
-  escalation_chains.md, escalation_policies.md, integrations.md: the objects' shapes
+  escalation_chains.md, escalation_policies.md, integrations.md, routes.md: the objects'
+  shapes (users as engine/apps/public_api/serializers/users.py gives them: role, timezone,
+  teams)
   (on_call_shifts as engine/apps/public_api/serializers/on_call_shifts.py represents
   them: naive `start`, `duration` in seconds, fields a type does not use left out);
 - every list is DRF page-number pagination as those docs show: {count, next, previous,
@@ -41,7 +43,7 @@ DATA = Path(__file__).parent / "data" / "grafana_oncall"
 TOKEN = "c0ffee5eed1e4b7a9d2f8e6c3b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a"
 PAGE_SIZE = 2
 LISTS = ("users", "teams", "schedules", "on_call_shifts", "escalation_chains",
-         "escalation_policies", "integrations")  # fmt: skip
+         "escalation_policies", "integrations", "routes")  # fmt: skip
 
 
 def load(name: str) -> dict:

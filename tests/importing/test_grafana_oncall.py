@@ -128,10 +128,14 @@ def test_what_cannot_map_exactly_is_noted_with_what_keel_does_instead(people):
         "Keel repeats it 5 times, waiting 10 minute(s) after the last step.",
         "It notifies the next of its people each time it runs. Keel pages all of them",
         "integration Legacy webhook: It belongs to no team",
+        'service Checkout alerts route \'"severity": "critical"\': OnCall sends the alerts '
+        "it matches to Platform default; Keel sends every alert of a service to one escalation "
+        "policy. The default route's escalation chain is used for all of them.",
         "dev@example.com in schedule Payments primary (payments): Not a member of team "
         "Payments in Grafana OnCall",
     ):
         assert expected in noted
+    assert "route '.*'" not in noted  # default routes are what Keel does
 
 
 def test_turns_of_several_people_monthly_turns_and_ended_rotations_are_noted():

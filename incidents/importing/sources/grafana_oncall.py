@@ -198,12 +198,19 @@ def services_of(client: SourceClient, teams: dict, chains: dict, reading: Readin
              "integrations": [{"kind": kind, "name": integration["name"],
                                "source": f"grafana-oncall:{integration['id']}:integration"}]}
         )  # fmt: skip
-    reading.note(
-        "integration routes",
-        "OnCall sends alerts to escalation chains by routes; Keel sends every alert of a "
-        "service to one policy.",
-        "Each service uses its integration's default route.",
-    )
+    imported = {s["source"].removeprefix("grafana-oncall:"): s for t in teams.values()
+                for s in t["services"]}  # fmt: skip
+    for route in pages(client, "routes/"):
+        service = imported.get(route.get("integration_id") or "")
+        if service is None or route.get("is_the_last_route"):
+            continue
+        chain = chains.get(route.get("escalation_chain_id") or "", (None, "no chain"))[1]
+        reading.note(
+            f"service {service['name']} route {route.get('routing_regex')!r}",
+            f"OnCall sends the alerts it matches to {chain}; Keel sends every alert of a "
+            "service to one escalation policy.",
+            "The default route's escalation chain is used for all of them.",
+        )
 
 
 def final_shifts(
