@@ -56,7 +56,9 @@ def test_the_account_becomes_keels_document(people):
     assert document["people"][0] == {
         "email": "ana@example.com", "name": "ana", "time_zone": "Europe/London"
     }  # fmt: skip
-    assert [t["slug"] for t in document["teams"]] == ["payments", "platform", "data-eng"]
+    assert [t["slug"] for t in document["teams"]] == [
+        "payments", "platform", "data-eng", "no-team"
+    ]  # fmt: skip
     payments = team(document, "payments")
     assert payments["source"] == "grafana-oncall:TPAY4Q8Z2KX7M"
     assert payments["members"] == [
@@ -114,6 +116,10 @@ def test_the_account_becomes_keels_document(people):
     assert checkout["integrations"][0]["kind"] == "alertmanager"
     assert platform["services"][0]["integrations"][0]["kind"] == "grafana"
     assert platform["services"][0]["escalation_policy"] == "Platform default"
+    # OnCall's teams are optional: what has none is gathered in a team of its own
+    (webhook,) = team(document, "no-team")["services"]
+    assert (webhook["name"], webhook["escalation_policy"]) == ("Legacy webhook", None)
+    assert webhook["integrations"][0]["kind"] == "generic"
     assert account.unmatched_people == []
     assert document["notes"] == account.notes
 
@@ -127,7 +133,8 @@ def test_what_cannot_map_exactly_is_noted_with_what_keel_does_instead(people):
         "It repeats from the beginning (OnCall does so up to 5 times), 10 minutes after it. "
         "Keel repeats it 5 times, waiting 10 minute(s) after the last step.",
         "It notifies the next of its people each time it runs. Keel pages all of them",
-        "integration Legacy webhook: It belongs to no team",
+        "team No team: Some schedules, escalation chains or integrations belong to no team",
+        "integration Legacy webhook: Keel has no receiver for OnCall's webhook integration.",
         'service Checkout alerts route \'"severity": "critical"\': OnCall sends the alerts '
         "it matches to Platform default; Keel sends every alert of a service to one escalation "
         "policy. The default route's escalation chain is used for all of them.",
@@ -282,6 +289,6 @@ def test_staff_move_a_grafana_oncall_account_in_from_the_import_page(people):
 def test_the_api_url_may_be_given_with_or_without_api_v1(people):
     with GrafanaOnCallServer(faults=False) as oncall:
         account = SOURCE.read(client_for(SOURCE, TOKEN, oncall.url + "/api/v1/"), now=NOW)
-    assert len(account.document["teams"]) == 3
+    assert len(account.document["teams"]) == 4
     assert "/api/v1/users/" in oncall.requests
     assert not any(path.startswith("/api/v1/api/") for path in oncall.requests)

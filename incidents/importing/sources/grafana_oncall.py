@@ -51,6 +51,7 @@ from .grafana_oncall_mapping import (
 MAX_PAGES = 1000  # a `next` link that never ends is not followed for ever
 WEEKS_AHEAD = 4
 API = "api/v1/"
+NO_TEAM = "no-team"  # the source id of the team for objects without one
 
 
 def path(client: SourceClient, name: str) -> str:
@@ -94,6 +95,31 @@ def team_document(team: dict, users: list[dict], reading: Reading) -> dict:
         "escalation_policies": [],
         "services": [],
     }
+
+
+def team_of(thing: dict, teams: dict[str, dict], users: list[dict], reading: Reading) -> dict:
+    """The document team of an OnCall object; OnCall's teams are optional, so objects
+    without one (or with one the API did not list) share a team named "No team", whose
+    members are the users in no team."""
+    team = teams.get(thing.get("team_id") or "")
+    if team is not None:
+        return team
+    if NO_TEAM not in teams:
+        nobody = {"id": NO_TEAM, "name": "No team"}
+        teams[NO_TEAM] = team_document(nobody, [], reading)
+        teams[NO_TEAM]["members"] = [
+            {"email": reading.email(u["id"]), "role": ROLES.get(u.get("role") or "", "viewer")}
+            for u in users
+            if not u.get("teams")
+        ]
+        reading.note(
+            "team No team",
+            "Some schedules, escalation chains or integrations belong to no team in Grafana "
+            "OnCall; every Keel schedule, policy and service belongs to one.",
+            "They are in a team named No team, with the users who are in no team: rename it "
+            "or move them in Keel.",
+        )
+    return teams[NO_TEAM]
 
 
 def add_missing_members(team: dict, emails: list[str], reading: Reading, where: str) -> None:
@@ -157,16 +183,12 @@ def local_zone(shift: dict, zone: str) -> ZoneInfo:
     return ZoneInfo(shift.get("time_zone") or zone)
 
 
-def services_of(client: SourceClient, teams: dict, chains: dict, reading: Reading) -> None:
+def services_of(
+    client: SourceClient, teams: dict, users: list[dict], chains: dict, reading: Reading
+) -> None:
     for integration in pages(client, "integrations/"):
         label = f"integration {integration['name']}"
-        team = teams.get(integration.get("team_id") or "")
-        if team is None:
-            reading.note(
-                label, "It belongs to no team, and every Keel service belongs to one.",
-                "Not imported.",
-            )  # fmt: skip
-            continue
+        team = team_of(integration, teams, users, reading)
         chain_id = (integration.get("default_route") or {}).get("escalation_chain_id")
         owner, policy = chains.get(chain_id or "", (None, None))
         if owner is not team:
@@ -250,14 +272,8 @@ class GrafanaOnCallSource:
         teams = {t["id"]: team_document(t, users, reading) for t in pages(client, "teams/")}
         shifts = {s["id"]: s for s in pages(client, "on_call_shifts/")}
         for schedule in pages(client, "schedules/"):
-            team = teams.get(schedule.get("team_id") or "")
+            team = team_of(schedule, teams, users, reading)
             label = f"schedule {schedule['name']}"
-            if team is None:
-                reading.note(
-                    label, "It belongs to no team, and every Keel schedule belongs to one.",
-                    "Not imported.",
-                )  # fmt: skip
-                continue
             if schedule.get("type") == "ical":
                 reading.note(
                     label,
@@ -272,18 +288,11 @@ class GrafanaOnCallSource:
             steps.setdefault(step["escalation_chain_id"], []).append(step)
         chains: dict[str, tuple[dict, str]] = {}
         for chain in pages(client, "escalation_chains/"):
-            team = teams.get(chain.get("team_id") or "")
-            if team is None:
-                reading.note(
-                    f"escalation chain {chain['name']}",
-                    "It belongs to no team, and every Keel policy belongs to one.",
-                    "Not imported.",
-                )
-                continue
+            team = team_of(chain, teams, users, reading)
             policy = escalation_policy(chain, steps.get(chain["id"], []), team, reading)
             team["escalation_policies"].append(policy)
             chains[chain["id"]] = (team, chain["name"])
-        services_of(client, teams, chains, reading)
+        services_of(client, teams, users, chains, reading)
         people = [
             {"email": reading.email(u["id"]), "name": u.get("username") or "",
              "time_zone": u.get("timezone") or ""}
