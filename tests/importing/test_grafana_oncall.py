@@ -292,3 +292,11 @@ def test_the_api_url_may_be_given_with_or_without_api_v1(people):
     assert len(account.document["teams"]) == 4
     assert "/api/v1/users/" in oncall.requests
     assert not any(path.startswith("/api/v1/api/") for path in oncall.requests)
+
+
+def test_a_url_that_is_not_oncalls_api_is_a_clear_error(people):
+    with GrafanaOnCallServer(faults=False) as oncall:
+        oncall.account["users"] = {"message": "not a list"}  # as a Grafana page might answer
+        with pytest.raises(SourceError) as wrong:
+            read(oncall)
+    assert "did not answer as Grafana OnCall's API: give the OnCall API URL" in str(wrong.value)

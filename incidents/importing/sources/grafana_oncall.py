@@ -8,18 +8,19 @@ published shapes):
   members, role admin -> admin, editor -> responder, viewer -> viewer; someone a
   schedule names but not in its team is added as a responder (Keel's schedules take team
   members only);
-- teams -> teams (slug from the name);
-- web and calendar schedules (of a team) -> schedules in their time zone; their
+- teams -> teams (slug from the name); schedules, chains and integrations without a team
+  (OnCall's teams are optional) go to a team named "No team", noted;
+- web and calendar schedules -> schedules in their time zone; their
   rolling_users / recurrent_event shifts -> layers ordered by `level` (Keel's last layer
   is on top, as OnCall's highest level wins): frequency x interval -> turn length,
   `start` in the shift's zone -> hand-off and first day, a shift shorter than its period
   (by_day, or a short duration) -> restrictions; override and single_event shifts still
   to end -> overrides. iCal schedules, monthly frequencies, turns of several people and
   recurrent events are noted;
-- escalation chains (of a team) + escalation policies -> escalation policies: notify
+- escalation chains + escalation policies -> escalation policies: notify
   steps between waits are one step, the waits after it its delay; repeat_escalation ->
   repeat (5, OnCall's limit), noted;
-- integrations (of a team) -> one service each, paged through the default route's
+- integrations -> one service each, paged through the default route's
   escalation chain, with Keel's closest integration (alertmanager -> alertmanager,
   grafana / grafana_alerting -> grafana, the rest -> generic).
 Everything else is a Note (what, why, and what Keel does instead).
@@ -49,7 +50,6 @@ from .grafana_oncall_mapping import (
 )
 
 MAX_PAGES = 1000  # a `next` link that never ends is not followed for ever
-WEEKS_AHEAD = 4
 API = "api/v1/"
 NO_TEAM = "no-team"  # the source id of the team for objects without one
 
@@ -64,7 +64,7 @@ def pages(client: SourceClient, name: str, params: dict | None = None) -> list[d
     """Every result of a list, page by page while `next` says there is another. Only the
     next link's query is used, on the URL the token was given for: the token never goes
     to a host a link names."""
-    page = client.get(path(client, name), params)
+    page = listed(client, name, params)
     results, seen = list(page["results"]), set()
     while link := page.get("next"):
         query = {key: values[0] for key, values in parse_qs(urlsplit(link).query).items()}
@@ -72,9 +72,20 @@ def pages(client: SourceClient, name: str, params: dict | None = None) -> list[d
         if key in seen or len(seen) >= MAX_PAGES:
             raise SourceError(f"Grafana OnCall's {name} list never ended; stopped reading it.")
         seen.add(key)
-        page = client.get(path(client, name), query)
+        page = listed(client, name, query)
         results.extend(page["results"])
     return results
+
+
+def listed(client: SourceClient, name: str, params: dict | None) -> dict:
+    page = client.get(path(client, name), params)
+    if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+        raise SourceError(
+            f"{client.url(path(client, name))} did not answer as Grafana OnCall's API: give "
+            "the OnCall API URL (Grafana Cloud: OnCall > Settings > API tokens shows it; "
+            "self-hosted: the OnCall engine, e.g. http://oncall:8080)."
+        )
+    return page
 
 
 def team_document(team: dict, users: list[dict], reading: Reading) -> dict:
