@@ -10,7 +10,8 @@ From docs/sources/oncall-api-reference/on_call_shifts.md (grafana/oncall):
   belongs to group (start_rotation_from_user_index + k) mod len(rolling_users); within
   it, an event of `duration` at its start, or, with by_day, one at the start's time on
   each of those days;
-- recurrent_event: the same, with `users` in every frame; single_event: once;
+- recurrent_event: the same, with `users` in every frame; single_event and override:
+  once, `duration` seconds of real time from `start`;
 - level: "If two events overlap in one schedule, Grafana OnCall will choose the event
   with higher level"; overrides are above every level;
 - final_shifts (schedules.md): who is on call, one entry a stretch, user_email and
@@ -50,7 +51,9 @@ def shift_events(shift: dict, zone_name: str, start: datetime, end: datetime) ->
     level = OVERRIDE_LEVEL if shift["type"] == "override" else shift.get("level") or 0
     if shift["type"] in ("override", "single_event"):
         users = shift.get("users") or []
-        return [(instant(first, zone), instant(first + duration, zone), level, users)]
+        # one stretch of real time: OnCall keeps the start as an instant, the duration
+        # as a timedelta
+        return [(instant(first, zone), instant(first, zone) + duration, level, users)]
     groups = shift.get("rolling_users") or [shift.get("users") or []]
     offset = shift.get("start_rotation_from_user_index") or 0
     interval = shift.get("interval") or 1

@@ -83,10 +83,13 @@ def test_the_account_becomes_keels_document(people):
          "start_date": "2027-03-01",
          "restrictions": [{"days": WEEKDAYS, "start": "09:00", "end": "17:00"}]},
     ]  # fmt: skip
-    # The override that ended before now is left out; the other keeps its London time.
+    # The override that ended before now is left out; the others keep their London times,
+    # and the one over the change to summer time lasts its three real hours.
     assert schedule["overrides"] == [
         {"user": "ana@example.com",
-         "start": "2027-03-31T12:00:00+01:00", "end": "2027-03-31T16:00:00+01:00"}
+         "start": "2027-03-31T12:00:00+01:00", "end": "2027-03-31T16:00:00+01:00"},
+        {"user": "ben@example.com",
+         "start": "2027-03-28T00:30:00+00:00", "end": "2027-03-28T04:30:00+01:00"},
     ]  # fmt: skip
     platform = team(document, "platform")
     assert platform["schedules"][0]["layers"][0]["restrictions"] == [

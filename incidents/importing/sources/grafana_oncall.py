@@ -45,8 +45,8 @@ from .grafana_oncall_mapping import (
     Reading,
     escalation_policy,
     layer,
-    local,
     override,
+    override_end,
 )
 
 MAX_PAGES = 1000  # a `next` link that never ends is not followed for ever
@@ -164,9 +164,7 @@ def schedule_document(
         if shift is None:
             continue
         if shift["type"] in ("override", "single_event"):
-            end = local(shift["start"], local_zone(shift, zone)) + timedelta(
-                seconds=shift.get("duration") or 0
-            )
+            end = override_end(shift, ZoneInfo(shift.get("time_zone") or zone))
             if end > now and (found := override(shift, zone, label, reading)):
                 if shift["type"] == "single_event":
                     reading.note(
@@ -188,10 +186,6 @@ def schedule_document(
         "layers": layers,
         "overrides": overrides,
     }
-
-
-def local_zone(shift: dict, zone: str) -> ZoneInfo:
-    return ZoneInfo(shift.get("time_zone") or zone)
 
 
 def services_of(

@@ -5,7 +5,7 @@ engine/apps/public_api/serializers/*.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..document import Note
@@ -29,6 +29,13 @@ ONCALL_REPEATS = 5
 def local(value: str, zone: ZoneInfo) -> datetime:
     """OnCall's naive "yyyy-MM-ddTHH:mm:ss" in the shift's zone, as an aware datetime."""
     return datetime.fromisoformat(value).replace(tzinfo=zone)
+
+
+def override_end(shift: dict, zone: ZoneInfo) -> datetime:
+    """An override lasts `duration` seconds of real time (OnCall keeps its start as an
+    instant and the duration as a timedelta), also across a clock change."""
+    start = local(shift["start"], zone).astimezone(UTC)
+    return (start + timedelta(seconds=shift.get("duration") or 0)).astimezone(zone)
 
 
 class Reading:
@@ -210,7 +217,7 @@ def override(shift: dict, zone_name: str, label: str, reading: Reading) -> dict 
     where = f"{label} override {shift.get('name') or shift['id']}"
     zone = ZoneInfo(shift.get("time_zone") or zone_name)
     start = local(shift["start"], zone)
-    end = start + timedelta(seconds=shift.get("duration") or 0)
+    end = override_end(shift, zone)
     users = shift.get("users") or [u for group in shift.get("rolling_users") or [] for u in group]
     emails = [e for user_id in users if (e := reading.email(user_id))]
     if not emails:
