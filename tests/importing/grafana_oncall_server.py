@@ -10,6 +10,9 @@ oncall):
   teams)
   (on_call_shifts as engine/apps/public_api/serializers/on_call_shifts.py represents
   them: naive `start`, `duration` in seconds, fields a type does not use left out);
+- a web schedule's `shifts` lists only shifts linked through the API (schedules_web.py:
+  `shifts` is `custom_shifts`); rotations made in the web UI are found with
+  GET /api/v1/on_call_shifts/?schedule_id= (on_call_shifts.md's filter), as here;
 - every list is DRF page-number pagination as those docs show: {count, next, previous,
   results, current_page_number, page_size, total_pages}, `next` a whole URL with
   `page=`; this server gives PAGE_SIZE results a page, so the importer must follow it;
@@ -100,6 +103,9 @@ class GrafanaOnCallServer:
         match parts[2:]:
             case [name] if name in LISTS and isinstance(self.account[name], dict):
                 return 200, self.account[name]  # a test's stand-in for some other API
+            case ["on_call_shifts"] if "schedule_id" in query:
+                shifts = self.shifts_of(query["schedule_id"])
+                return 200, self.page(shifts, path, query, base)
             case [name] if name in LISTS:
                 return 200, self.page(self.account[name], path, query, base)
             case ["schedules", schedule_id, "final_shifts"]:
@@ -136,12 +142,19 @@ class GrafanaOnCallServer:
             return 400, {"detail": "start_date and end_date are required ISO 8601 dates"}
         start = datetime.combine(first, datetime.min.time(), UTC)
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC)
-        by_id = {s["id"]: s for s in self.account["on_call_shifts"]}
-        shifts = [by_id[i] for i in schedule.get("shifts") or [] if i in by_id]
-        shifts += self.extra_shifts.get(schedule_id, [])
+        shifts = self.shifts_of(schedule_id) + self.extra_shifts.get(schedule_id, [])
         users = {u["id"]: u for u in self.account["users"]}
         results = final_shifts(schedule, shifts, users, start, end)
         return 200, self.page(results, path, query, base)
+
+    def shifts_of(self, schedule_id: str) -> list[dict]:
+        """A schedule's shifts: those its `shifts` lists (made through the API) and those
+        made in the web UI, which only the schedule_id filter finds."""
+        schedule = next((s for s in self.account["schedules"] if s["id"] == schedule_id), {})
+        ids = (schedule.get("shifts") or []) + self.account["web_schedule_shifts"].get(
+            schedule_id, []
+        )
+        return [s for s in self.account["on_call_shifts"] if s["id"] in ids]
 
     def __enter__(self) -> GrafanaOnCallServer:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

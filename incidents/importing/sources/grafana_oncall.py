@@ -147,8 +147,20 @@ def add_missing_members(team: dict, emails: list[str], reading: Reading, where: 
             )
 
 
+def schedule_shifts(client: SourceClient, schedule: dict, shifts: dict[str, dict]) -> list[dict]:
+    """The schedule's shifts: those its `shifts` lists (linked through the API) and those
+    the schedule_id filter finds (rotations made in the web UI are not in `shifts`)."""
+    found = [shifts[i] for i in schedule.get("shifts") or [] if i in shifts]
+    listed = {s["id"] for s in found}
+    for shift in pages(client, "on_call_shifts/", {"schedule_id": schedule["id"]}):
+        if shift["id"] not in listed:
+            found.append(shift)
+            listed.add(shift["id"])
+    return found
+
+
 def schedule_document(
-    schedule: dict, shifts: dict[str, dict], team: dict, reading: Reading, now: datetime
+    schedule: dict, shifts: list[dict], team: dict, reading: Reading, now: datetime
 ) -> dict:
     label = f"schedule {schedule['name']} ({team['slug']})"
     zone = schedule.get("time_zone") or "UTC"
@@ -159,10 +171,7 @@ def schedule_document(
             "Those overrides are not imported: add them in Keel.",
         )
     rotations, overrides = [], []
-    for shift_id in schedule.get("shifts") or []:
-        shift = shifts.get(shift_id)
-        if shift is None:
-            continue
+    for shift in shifts:
         if shift["type"] in ("override", "single_event"):
             end = override_end(shift, ZoneInfo(shift.get("time_zone") or zone))
             if end > now and (found := override(shift, zone, label, reading)):
@@ -286,7 +295,8 @@ class GrafanaOnCallSource:
                     "Not imported: build its layers in Keel.",
                 )
                 continue
-            team["schedules"].append(schedule_document(schedule, shifts, team, reading, now))
+            found = schedule_shifts(client, schedule, shifts)
+            team["schedules"].append(schedule_document(schedule, found, team, reading, now))
             reading.schedule_team[schedule["id"]] = (team, schedule["name"])
         steps: dict[str, list[dict]] = {}
         for step in pages(client, "escalation_policies/"):
