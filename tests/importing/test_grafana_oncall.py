@@ -303,3 +303,29 @@ def test_a_url_that_is_not_oncalls_api_is_a_clear_error(people):
         with pytest.raises(SourceError) as wrong:
             read(oncall)
     assert "did not answer as Grafana OnCall's API: give the OnCall API URL" in str(wrong.value)
+
+
+def test_a_recurrent_weekend_event_becomes_a_layer_restricted_to_its_hours():
+    reading = Reading([{"id": "U1", "email": "ana@example.com"}])
+    shift = {
+        "id": "O2", "name": "Weekend", "type": "recurrent_event", "time_zone": "Europe/London",
+        "start": "2027-03-06T10:00:00", "duration": 6 * 3600, "frequency": "daily",
+        "interval": 1, "by_day": ["SA", "SU"], "users": ["U1"],
+    }  # fmt: skip
+    found = layer(shift, "Europe/London", "schedule S (t)", reading, NOW)
+    assert found["participants"] == ["ana@example.com"]
+    assert found["shift_unit"] == "days" and found["handoff_time"] == "10:00"
+        1,
+        "days",
+        "10:00",
+    )
+    assert found["restrictions"] == [{"days": ["sat", "sun"], "start": "10:00", "end": "16:00"}]
+    assert reading.notes[0]["reason"] == "A recurrent event puts the same people on call each time."
+
+
+def test_no_url_for_grafana_oncall_says_to_give_one(people):
+    with pytest.raises(CommandError) as failed:
+        call_command("import_oncall", "grafana-oncall", "--token", TOKEN, "--plan",
+                     stdout=StringIO())  # fmt: skip
+    assert failed.value.returncode == 1
+    assert "Give an https:// URL for the source's API" in str(failed.value)
