@@ -315,10 +315,6 @@ def test_a_recurrent_weekend_event_becomes_a_layer_restricted_to_its_hours():
     found = layer(shift, "Europe/London", "schedule S (t)", reading, NOW)
     assert found["participants"] == ["ana@example.com"]
     assert found["shift_unit"] == "days" and found["handoff_time"] == "10:00"
-        1,
-        "days",
-        "10:00",
-    )
     assert found["restrictions"] == [{"days": ["sat", "sun"], "start": "10:00", "end": "16:00"}]
     assert reading.notes[0]["reason"] == "A recurrent event puts the same people on call each time."
 
