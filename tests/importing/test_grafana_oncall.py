@@ -66,8 +66,9 @@ def test_the_account_becomes_keels_document(people):
         {"email": "ben@example.com", "role": "responder"},
         {"email": "cleo@example.com", "role": "responder"},
         {"email": "eli@example.com", "role": "responder"},
-        # dev is in the business-hours rotation but not in the team: added
+        # dev is in the business-hours rotation, fay in the chain, neither in the team
         {"email": "dev@example.com", "role": "responder"},
+        {"email": "fay@example.com", "role": "responder"},
     ]
     (schedule,) = payments["schedules"]
     assert schedule["time_zone"] == "Europe/London"
@@ -104,7 +105,7 @@ def test_the_account_becomes_keels_document(people):
         "steps": [
             {"delay_minutes": 5, "targets": [{"schedule": "Payments primary"}]},
             {"delay_minutes": 15, "targets": [{"user": "ana@example.com"},
-                                              {"user": "ben@example.com"}]},
+                                              {"user": "fay@example.com"}]},
             {"delay_minutes": 10, "targets": [{"team": "payments"}]},
         ],
     }  # fmt: skip
@@ -143,6 +144,9 @@ def test_what_cannot_map_exactly_is_noted_with_what_keel_does_instead(people):
         "policy. The default route's escalation chain is used for all of them.",
         "dev@example.com in schedule Payments primary (payments): Not a member of team "
         "Payments in Grafana OnCall",
+        "fay@example.com in escalation chain Payments default (payments): Not a member of "
+        "team Payments in Grafana OnCall; Keel's schedules and policies take team members only. "
+        "Added to Payments as a responder.",
     ):
         assert expected in noted
     assert "route '.*'" not in noted  # default routes are what Keel does

@@ -6,8 +6,8 @@ What maps how (the fake server in tests/importing/grafana_oncall_server.py cites
 published shapes):
 - users -> people by email (username as the name, timezone); their `teams` -> team
   members, role admin -> admin, editor -> responder, viewer -> viewer; someone a
-  schedule names but not in its team is added as a responder (Keel's schedules take team
-  members only);
+  schedule or chain names but not in its team is added as a responder (Keel's schedules
+  and policies take team members only);
 - teams -> teams (slug from the name); schedules, chains and integrations without a team
   (OnCall's teams are optional) go to a team named "No team", noted;
 - web and calendar schedules -> schedules in their time zone; their
@@ -142,7 +142,7 @@ def add_missing_members(team: dict, emails: list[str], reading: Reading, where: 
             reading.note(
                 f"{email} in {where}",
                 f"Not a member of team {team['name']} in Grafana OnCall; Keel's schedules "
-                "take team members only.",
+                "and policies take team members only.",
                 f"Added to {team['name']} as a responder.",
             )
 
@@ -305,6 +305,10 @@ class GrafanaOnCallSource:
         for chain in pages(client, "escalation_chains/"):
             team = team_of(chain, teams, users, reading)
             policy = escalation_policy(chain, steps.get(chain["id"], []), team, reading)
+            paged = [t["user"] for s in policy["steps"] for t in s["targets"] if "user" in t]
+            add_missing_members(
+                team, paged, reading, f"escalation chain {chain['name']} ({team['slug']})"
+            )
             team["escalation_policies"].append(policy)
             chains[chain["id"]] = (team, chain["name"])
         services_of(client, teams, users, chains, reading)
