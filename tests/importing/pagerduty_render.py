@@ -22,6 +22,7 @@ openapiv3.json, ScheduleLayer) and its schedule guides:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 DAY_SECONDS = 86400
@@ -103,7 +104,7 @@ def final_schedule(
         return None
 
     entries: list[dict] = []
-    for begin, finish in zip(points, points[1:], strict=False):
+    for begin, finish in pairwise(points):
         if begin == finish or (user := who(begin)) is None:
             continue
         if entries and entries[-1]["user"]["id"] == user and entries[-1]["_end"] == begin:
