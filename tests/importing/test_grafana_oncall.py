@@ -153,7 +153,7 @@ def test_what_cannot_map_exactly_is_noted_with_what_keel_does_instead(people):
 
 
 def test_turns_of_several_people_monthly_turns_and_ended_rotations_are_noted():
-    reading = Reading([{"id": "U1", "email": "Ana@Example.com"}, {"id": "U2", "email": "b@x.io"}])
+    reading = Reading({"U1": "Ana@Example.com", "U2": "b@x.io"})
     shift = {
         "id": "O1", "name": "Monthly pairs", "type": "rolling_users", "time_zone": None,
         "start": "2027-03-01T08:00:00", "duration": 3600 * 24 * 28, "frequency": "monthly",
@@ -173,7 +173,7 @@ def test_turns_of_several_people_monthly_turns_and_ended_rotations_are_noted():
 
 
 def test_a_chain_that_starts_with_a_wait_and_repeats_at_once_is_noted():
-    reading = Reading([{"id": "U1", "email": "ana@example.com"}])
+    reading = Reading({"U1": "ana@example.com"})
     steps = [
         {"position": 0, "type": "wait", "duration": 300},
         {"position": 1, "type": "notify_persons", "persons_to_notify": ["U1"]},
@@ -310,7 +310,7 @@ def test_a_url_that_is_not_oncalls_api_is_a_clear_error(people):
 
 
 def test_a_recurrent_weekend_event_becomes_a_layer_restricted_to_its_hours():
-    reading = Reading([{"id": "U1", "email": "ana@example.com"}])
+    reading = Reading({"U1": "ana@example.com"})
     shift = {
         "id": "O2", "name": "Weekend", "type": "recurrent_event", "time_zone": "Europe/London",
         "start": "2027-03-06T10:00:00", "duration": 6 * 3600, "frequency": "daily",

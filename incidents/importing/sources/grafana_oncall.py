@@ -39,6 +39,7 @@ from accounts.models import User
 from ..client import SourceClient, SourceError
 from ..document import VERSION, ScheduleShifts, SourceShift
 from .base import Account
+from .common import add_missing_members
 from .grafana_oncall_mapping import (
     KINDS,
     ROLES,
@@ -51,6 +52,7 @@ from .grafana_oncall_mapping import (
 
 MAX_PAGES = 1000  # a `next` link that never ends is not followed for ever
 API = "api/v1/"
+TOOL = "Grafana OnCall"
 NO_TEAM = "no-team"  # the source id of the team for objects without one
 
 
@@ -133,20 +135,6 @@ def team_of(thing: dict, teams: dict[str, dict], users: list[dict], reading: Rea
     return teams[NO_TEAM]
 
 
-def add_missing_members(team: dict, emails: list[str], reading: Reading, where: str) -> None:
-    have = {m["email"] for m in team["members"]}
-    for email in emails:
-        if email not in have:
-            team["members"].append({"email": email, "role": "responder"})
-            have.add(email)
-            reading.note(
-                f"{email} in {where}",
-                f"Not a member of team {team['name']} in Grafana OnCall; Keel's schedules "
-                "and policies take team members only.",
-                f"Added to {team['name']} as a responder.",
-            )
-
-
 def schedule_shifts(client: SourceClient, schedule: dict, shifts: dict[str, dict]) -> list[dict]:
     """The schedule's shifts: those its `shifts` lists (linked through the API) and those
     the schedule_id filter finds (rotations made in the web UI are not in `shifts`)."""
@@ -187,7 +175,7 @@ def schedule_document(
     rotations.sort(key=lambda s: s.get("level") or 0)  # stable: equal levels keep order
     layers = [found for s in rotations if (found := layer(s, zone, label, reading, now))]
     people = [e for found in layers for e in found["participants"]] + [o["user"] for o in overrides]
-    add_missing_members(team, people, reading, label)
+    add_missing_members(team, people, reading, label, TOOL)
     return {
         "name": schedule["name"],
         "source": f"grafana-oncall:{schedule['id']}",
@@ -282,7 +270,7 @@ class GrafanaOnCallSource:
 
     def read(self, client: SourceClient, *, now: datetime) -> Account:
         users = pages(client, "users/")
-        reading = Reading(users)
+        reading = Reading({u["id"]: u["email"] for u in users})
         teams = {t["id"]: team_document(t, users, reading) for t in pages(client, "teams/")}
         shifts = {s["id"]: s for s in pages(client, "on_call_shifts/")}
         for schedule in pages(client, "schedules/"):
@@ -306,9 +294,8 @@ class GrafanaOnCallSource:
             team = team_of(chain, teams, users, reading)
             policy = escalation_policy(chain, steps.get(chain["id"], []), team, reading)
             paged = [t["user"] for s in policy["steps"] for t in s["targets"] if "user" in t]
-            add_missing_members(
-                team, paged, reading, f"escalation chain {chain['name']} ({team['slug']})"
-            )
+            where = f"escalation chain {chain['name']} ({team['slug']})"
+            add_missing_members(team, paged, reading, where, TOOL)
             team["escalation_policies"].append(policy)
             chains[chain["id"]] = (team, chain["name"])
         services_of(client, teams, users, chains, reading)

@@ -8,12 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..document import Note
+from .common import DAY, WEEK, Reading, restrictions
 
-DAY = 24 * 60
-WEEK = 7 * DAY
 ICAL_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # frequency -> (Keel's unit, minutes in one)
 UNITS = {"hourly": ("hours", 60), "daily": ("days", DAY), "weekly": ("weeks", WEEK)}
 # OnCall's organisation roles (public API users `role`: admin, editor, viewer, none) as a
@@ -36,57 +33,6 @@ def override_end(shift: dict, zone: ZoneInfo) -> datetime:
     instant and the duration as a timedelta), also across a clock change."""
     start = local(shift["start"], zone).astimezone(UTC)
     return (start + timedelta(seconds=shift.get("duration") or 0)).astimezone(zone)
-
-
-class Reading:
-    """What is known while reading one account: users by id, and the notes so far."""
-
-    def __init__(self, users: list[dict]) -> None:
-        self.emails = {u["id"]: u["email"].strip().lower() for u in users}
-        self.notes: list[Note] = []
-        self.schedule_team: dict[str, tuple[dict, str]] = {}  # schedule id -> (team, name)
-        self.team_slugs: dict[str, str] = {}  # OnCall team id -> slug
-        self.taken: dict[str, set[str]] = {}
-
-    def email(self, user_id: str | None) -> str | None:
-        return self.emails.get(user_id or "")
-
-    def unique(self, kind: str, wanted: str) -> str:
-        """`wanted`, or with a number added when an earlier object of `kind` took it."""
-        taken = self.taken.setdefault(kind, set())
-        name, number = wanted, 1
-        while name.lower() in taken:
-            number += 1
-            name = f"{wanted}-{number}"
-        taken.add(name.lower())
-        return name
-
-    def note(self, what: str, reason: str, instead: str) -> None:
-        note: Note = {"object": what, "reason": reason, "instead": instead}
-        if note not in self.notes:
-            self.notes.append(note)
-
-
-def clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def restrictions(windows: list[tuple[int, int]]) -> list[dict]:
-    """Windows in minutes from Monday 00:00 (they may run past the week's end) as Keel's
-    restrictions: each cut into days, days with the same hours together."""
-    pieces: dict[tuple[int, int], set[int]] = {}
-    for start, end in windows:
-        while start < end:
-            day_end = (start // DAY + 1) * DAY
-            piece_end = min(end, day_end)
-            key = (start % DAY, piece_end - start // DAY * DAY)
-            pieces.setdefault(key, set()).add(start // DAY % 7)
-            start = piece_end
-    return [
-        {"days": [DAY_NAMES[d] for d in sorted(days)], "start": clock(s),
-         "end": "24:00" if e == DAY else clock(e)}
-        for (s, e), days in sorted(pieces.items())
-    ]  # fmt: skip
 
 
 def participants(shift: dict, reading: Reading, where: str) -> list[str]:
