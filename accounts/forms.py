@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import zoneinfo
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 
 from .models import User
 
@@ -11,10 +11,22 @@ from .models import User
 TIME_ZONES = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
 
 
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
+class LoginForm(AllauthLoginForm):
+    """allauth's password sign-in (so second factors and providers share one flow), with the
+    email posted as `username`, as Keel's login form always has: scripts, password managers
+    and django-axes (accounts/throttling.py) keep working."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"] = forms.EmailField(
+            label="Email",
+            widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        )
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.order_fields(["login", "password"])
+
+    def add_prefix(self, field_name: str) -> str:
+        return super().add_prefix("username" if field_name == "login" else field_name)
 
 
 class ProfileForm(forms.ModelForm):

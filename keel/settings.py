@@ -60,6 +60,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    # Sign-in (django-allauth): password sign-in, OpenID Connect providers and, built on it,
+    # second factors. Keel's own templates (templates/account, templates/allauth) give them
+    # the site's look.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "accounts",
     "incidents",
     "incidents.chat",
@@ -80,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
@@ -235,11 +244,31 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Also signs in the account an OpenID Connect provider vouched for (allauth picks the
+    # first backend that can load a user).
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "incidents:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# django-allauth runs every sign-in (accounts/adapters.py). People sign in with their email;
+# there is no open sign-up: password accounts are made by admins, and accounts from an
+# OpenID Connect provider are made when their owner first signs in there.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Sessions last SESSION_COOKIE_AGE, as before: no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = True
+# django-axes throttles failed sign-ins (below); allauth's own per-address counters would
+# lock people out a second time, differently worded.
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -38,6 +38,7 @@ from incidents.paging.models import (
 )
 from incidents.paging.serializers import replace_steps
 
+from .accounts.sso_authz_rows import rows as sso_rows
 from .alerts.authz_rows import rows as alert_rows
 from .helpers import PASSWORD, Cast, declare
 from .oncall.helpers import make_schedule
@@ -1446,3 +1447,4 @@ ENDPOINTS += alert_rows(Endpoint, globals())
 ENDPOINTS += paging_rows(Endpoint, globals())
 ENDPOINTS += phone_rows(Endpoint, globals())
 ENDPOINTS += push_rows(Endpoint, globals())
+ENDPOINTS += sso_rows(Endpoint, globals())
