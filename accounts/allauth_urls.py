@@ -6,10 +6,9 @@ by email (an admin resets a forgotten password), and connecting more providers t
 
 from allauth.account import views as account_views
 from allauth.socialaccount import views as socialaccount_views
-from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.urls import path
 
-from . import views
+from . import sso, views
 
 urlpatterns = [
     path("login/", views.login, name="account_login"),
@@ -22,10 +21,10 @@ urlpatterns = [
         name="socialaccount_login_cancelled",
     ),
     # The paths DESIGN.md promises; the callback is the redirect URI to register.
-    path("oidc/<str:provider_id>/login/", oidc_views.login, name="openid_connect_login"),
+    path("oidc/<str:provider_id>/login/", sso.login, name="openid_connect_login"),
     path(
         "oidc/<str:provider_id>/login/callback/",
-        oidc_views.callback,
+        sso.callback,
         name="openid_connect_callback",
     ),
 ]

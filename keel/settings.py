@@ -12,6 +12,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.oidc_config import allauth_apps, parse_providers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -269,6 +271,22 @@ ACCOUNT_SESSION_REMEMBER = True
 # lock people out a second time, differently worded.
 ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
 ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+
+# OpenID Connect sign-in (accounts/oidc_config.py explains OIDC_PROVIDERS; accounts/sso.py
+# checks what allauth leaves out: the ID token's signature and nonce). The redirect URI to
+# register at a provider is <SITE_URL>/accounts/oidc/<id>/login/callback/.
+OIDC_PROVIDERS = parse_providers(env.str("OIDC_PROVIDERS", default=""))
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": allauth_apps(OIDC_PROVIDERS)}
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# SSO_ONLY: password sign-in is off, except for the staff accounts listed in
+# SSO_BREAK_GLASS_EMAILS (for when the identity provider is down).
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_EMAILS = [e.strip().lower() for e in env.list("SSO_BREAK_GLASS_EMAILS", default=[])]
+if SSO_ONLY and not OIDC_PROVIDERS:
+    raise ImproperlyConfigured("SSO_ONLY=true needs at least one provider in OIDC_PROVIDERS.")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
