@@ -400,6 +400,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Content-Security-Policy (django-csp): our own scripts and styles only, no inline script or
 # style anywhere; the live room's WebSocket is same-origin ('self' covers ws: and wss:).
 # Swagger UI at /api/docs/ loosens style-src for itself (keel/urls.py).
+_provider_origins = sorted({"/".join(p["issuer"].split("/")[:3]) for p in OIDC_PROVIDERS})
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -410,7 +411,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # Signing in and out through an identity provider: a form posted here is answered
+        # with a redirect to the provider, which form-action governs too.
+        "form-action": [SELF, *_provider_origins],
         "frame-ancestors": [NONE],
     }
 }
