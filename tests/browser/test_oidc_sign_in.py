@@ -26,7 +26,8 @@ def keel_with_idp(django_db_setup, django_db_blocker):
         "ana": {"email": "ana@example.com", "email_verified": True, "name": "Ana Lima",
                 "groups": ["platform-oncall"]},
     }).start()  # fmt: skip
-    provider = idp.keel_settings(teams={"platform-oncall": {"team": "platform", "role": "responder"}})
+    teams = {"platform-oncall": {"team": "platform", "role": "responder"}}
+    provider = idp.keel_settings(teams=teams)
     os.environ["OIDC_PROVIDERS"] = json.dumps([provider])
     try:
         with django_db_blocker.unblock():
