@@ -12,7 +12,8 @@
 //
 // Test controls (only on this test peer, never in a real provider):
 //   PUT  /_test/users/<id>  claims of one account (JSON body), e.g. to change its groups
-//   PUT  /_test/mode        {"mode": "tamper" | "wrong-audience" | "expired" | "normal"}:
+//   PUT  /_test/mode        {"mode": "tamper" | "wrong-audience" | "expired" | "wrong-nonce"
+//                           | "normal"}:
 //        how the next ID tokens from the token endpoint are spoiled, to prove Keel refuses them
 import http from 'node:http';
 
@@ -45,6 +46,7 @@ async function spoil(idToken) {
   }
   const claims = jose.decodeJwt(idToken);
   if (mode === 'wrong-audience') claims.aud = 'someone-else';
+  if (mode === 'wrong-nonce') claims.nonce = 'from-another-sign-in';
   if (mode === 'expired') {
     claims.iat -= 7200;
     claims.exp = claims.iat + 60;
