@@ -165,6 +165,10 @@ def test_the_login_page_has_a_button_per_provider(keel):
     html = Client().get("/accounts/login/").content.decode()
     assert "Sign in with Test IdP" in html and 'action="/accounts/oidc/test/login/"' in html
     assert 'name="password"' in html
+    # Opened as a link rather than by the button: a page asking to go on (no sign-in on GET,
+    # so another site cannot sign someone in unasked).
+    confirm = Client().get("/accounts/oidc/test/login/")
+    assert confirm.status_code == 200 and "Test IdP" in confirm.content.decode()
 
 
 def test_sso_only_refuses_passwords_except_for_break_glass_staff(keel, cast):
