@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import secrets
 
+import requests
+
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp
@@ -20,6 +22,7 @@ from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnec
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -71,16 +74,29 @@ def provider_settings(provider_id: str) -> dict:
 
 def login(request: HttpRequest, provider_id: str) -> HttpResponse:
     """Start signing in at the provider (a POST from the login page's button)."""
-    provider_settings(provider_id)
+    provider = provider_settings(provider_id)
     view = OAuth2LoginView.adapter_view(KeelOIDCAdapter(request, provider_id))
-    return view(request)
+    return _unless_out_of_reach(request, provider, view)
+
+
+def _unless_out_of_reach(request: HttpRequest, provider: dict, view) -> HttpResponse:
+    try:
+        return view(request)
+    except requests.RequestException:
+        # Its discovery document is out of reach: say so rather than fail.
+        return render(
+            request,
+            "socialaccount/authentication_error.html",
+            {"refusal": f"{provider['name']} cannot be reached right now. Try again shortly."},
+            status=503,
+        )
 
 
 def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     """Where the provider sends people back (the redirect URI to register there)."""
-    provider_settings(provider_id)
+    provider = provider_settings(provider_id)
     view = OAuth2CallbackView.adapter_view(KeelOIDCAdapter(request, provider_id))
-    return view(request)
+    return _unless_out_of_reach(request, provider, view)
 
 
 def end_session_url(request: HttpRequest) -> str | None:

@@ -17,6 +17,7 @@ from accounts.oidc_config import allauth_apps, parse_providers
 
 from ..helpers import PASSWORD, api_client
 from ..oidc_peer import OidcPeer
+from ..servers import free_port
 
 BACK = "http://testserver/accounts/oidc/test/login/callback/"
 TEAMS = {
@@ -169,6 +170,15 @@ def test_the_login_page_has_a_button_per_provider(keel):
     # so another site cannot sign someone in unasked).
     confirm = Client().get("/accounts/oidc/test/login/")
     assert confirm.status_code == 200 and "Test IdP" in confirm.content.decode()
+
+
+def test_a_provider_out_of_reach_is_said_so(keel, idp):
+    unreachable = {**keel.OIDC_PROVIDERS[0], "issuer": f"http://127.0.0.1:{free_port()}"}
+    keel.OIDC_PROVIDERS = [unreachable]
+    keel.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": allauth_apps([unreachable])}}
+    response = Client().post("/accounts/oidc/test/login/")
+    assert response.status_code == 503
+    assert "Test IdP cannot be reached right now" in response.content.decode()
 
 
 def test_sso_only_refuses_passwords_except_for_break_glass_staff(keel, cast):
