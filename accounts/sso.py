@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 
 import requests
-
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp
