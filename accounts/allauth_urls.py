@@ -6,7 +6,7 @@ by email (an admin resets a forgotten password), and connecting more providers t
 
 from allauth.account import views as account_views
 from allauth.socialaccount import views as socialaccount_views
-from django.urls import path
+from django.urls import include, path
 
 from . import sso, views
 
@@ -20,6 +20,8 @@ urlpatterns = [
         socialaccount_views.login_cancelled,
         name="socialaccount_login_cancelled",
     ),
+    # A second factor: authenticator app, passkeys, recovery codes (accounts/mfa.py).
+    path("2fa/", include("allauth.mfa.urls")),
     # The paths DESIGN.md promises; the callback is the redirect URI to register.
     path("oidc/<str:provider_id>/login/", sso.login, name="openid_connect_login"),
     path(

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from .forms import NewTokenForm, ProfileForm
 from .login_page import login_page_context
+from .mfa import second_factor_state
 from .models import ApiToken
 
 
@@ -47,6 +48,7 @@ def profile(request):
             "new_token": new_token,
             "tokens": request.user.api_tokens.all(),
             "memberships": memberships,
+            "second_factor": second_factor_state(request.user),
         },
     )
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.mfa's passkey list
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.mfa.RequireSecondFactorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -281,6 +283,16 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
+# A second factor for password accounts (django-allauth's MFA, under /accounts/2fa/):
+# an authenticator app (TOTP), passkeys or security keys (WebAuthn), and recovery codes.
+# MFA_REQUIRED makes everyone with a password set one up (a team can require it of its
+# members: Team.require_mfa); people who sign in through OpenID Connect are exempt, their
+# identity provider asks for its own second factor.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Keel"
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=False)
+# WebAuthn needs a secure origin: https, or http://localhost in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # SSO_ONLY: password sign-in is off, except for the staff accounts listed in
 # SSO_BREAK_GLASS_EMAILS (for when the identity provider is down).
 SSO_ONLY = env.bool("SSO_ONLY", default=False)
