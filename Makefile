@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-image lint format migrations-check chromium alertmanager bench vendor clean
+.PHONY: run test test-image lint format migrations-check chromium alertmanager oidc-peer oidc-dev bench vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,29 @@ chromium:
 alertmanager:
 	@bash .ci/install-debian-package /usr/bin/prometheus-alertmanager prometheus-alertmanager
 
+# The sign-in tests run a real OpenID Connect provider (panva/oidc-provider) with Node.js,
+# installed from tests/peers/oidc's lock file; without npm those tests are skipped.
+OIDC_PEER := tests/peers/oidc
+oidc-peer:
+	@if command -v npm >/dev/null; then \
+		[ $(OIDC_PEER)/node_modules/.package-lock.json -nt $(OIDC_PEER)/package-lock.json ] \
+		|| npm ci --prefix $(OIDC_PEER) --no-audit --no-fund --silent; \
+	else echo "npm is not installed: the OpenID Connect sign-in tests will be skipped"; fi
+
+# A local identity provider to try OpenID Connect sign-in with `make run` (README-sso.md):
+# http://localhost:9000, account "sso-demo" (any password) in the group platform-oncall.
+OIDC_DEV_PORT ?= 9000
+OIDC_DEV_CLIENTS := [{"client_id": "keel-dev", "client_secret": "keel-dev-secret", \
+	"redirect_uris": ["http://127.0.0.1:8000/accounts/oidc/local/login/callback/", \
+	"http://localhost:8000/accounts/oidc/local/login/callback/"], \
+	"post_logout_redirect_uris": ["http://127.0.0.1:8000/accounts/login/", \
+	"http://localhost:8000/accounts/login/"]}]
+OIDC_DEV_USERS := {"sso-demo": {"email": "sso-demo@keel.local", "email_verified": true, \
+	"name": "Sam SSO", "groups": ["platform-oncall"]}}
+oidc-dev: oidc-peer
+	OIDC_PORT=$(OIDC_DEV_PORT) OIDC_CLIENTS='$(OIDC_DEV_CLIENTS)' OIDC_USERS='$(OIDC_DEV_USERS)' \
+		node $(OIDC_PEER)/server.mjs
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -47,7 +70,7 @@ format: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: $(VENV)/.dev-installed .env chromium alertmanager lint migrations-check
+test: $(VENV)/.dev-installed .env chromium alertmanager oidc-peer lint migrations-check
 	DEBUG=true $(BIN)/python manage.py check
 	# CONN_MAX_AGE=0: connections opened in worker threads close after use, so the test
 	# database can be dropped at the end.

@@ -82,6 +82,11 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
+    require_mfa = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text="Members who sign in with a password must set up a second factor.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from .forms import LoginForm
+from .login_page import login_page_context
 
 
 def username(request: HttpRequest, credentials: dict | None) -> str:
@@ -33,15 +34,18 @@ def locked_out(
 ) -> HttpResponse:
     """The login page again, saying why it will not log anyone in for now (429)."""
     minutes = _minutes(settings.AXES_COOLOFF_TIME)
-    form = LoginForm(request, initial={"username": username(request, credentials)})
+    form = LoginForm(request=request, initial={"login": username(request, credentials)})
+    next_url = request.POST.get("next", "") if request.method == "POST" else ""
     return render(
         request,
-        "accounts/login.html",
+        "account/login.html",
         {
             "form": form,
             "locked_out": True,
             "cool_off_minutes": minutes,
-            "next": request.POST.get("next", "") if request.method == "POST" else "",
+            "redirect_field_name": "next",
+            "redirect_field_value": next_url,
+            **login_page_context(request),
         },
         status=429,
     )

@@ -1,22 +1,15 @@
+from allauth.account import views as allauth_views
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
-from .forms import LoginForm
 
 app_name = "accounts"
 
+# Sign-in and sign-out are django-allauth's (its other pages are mounted by keel/urls.py).
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.login, name="login"),
+    path("logout/", allauth_views.logout, name="logout"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from allauth.account.views import LoginView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .forms import NewTokenForm, ProfileForm
+from .login_page import login_page_context
+from .mfa import second_factor_state
 from .models import ApiToken
+
+
+class KeelLoginView(LoginView):
+    """allauth's sign-in page, with what Keel's login page adds (provider buttons)."""
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {**super().get_context_data(**kwargs), **login_page_context(self.request)}
+
+
+login = KeelLoginView.as_view()
 
 
 @login_required
@@ -35,6 +48,7 @@ def profile(request):
             "new_token": new_token,
             "tokens": request.user.api_tokens.all(),
             "memberships": memberships,
+            "second_factor": second_factor_state(request.user),
         },
     )
 

@@ -12,6 +12,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.oidc_config import allauth_apps, parse_providers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -54,12 +56,21 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.mfa's passkey list
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    # Sign-in (django-allauth): password sign-in, OpenID Connect providers and, built on it,
+    # second factors. Keel's own templates (templates/account, templates/allauth) give them
+    # the site's look.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "accounts",
     "incidents",
     "incidents.chat",
@@ -82,11 +93,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     # Each request is one unit of the audit log: its changes are written when it ends.
     "audit.recorder.AuditMiddleware",
+    "accounts.mfa.RequireSecondFactorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -240,11 +253,57 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Also signs in the account an OpenID Connect provider vouched for (allauth picks the
+    # first backend that can load a user).
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "incidents:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# django-allauth runs every sign-in (accounts/adapters.py). People sign in with their email;
+# there is no open sign-up: password accounts are made by admins, and accounts from an
+# OpenID Connect provider are made when their owner first signs in there.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Sessions last SESSION_COOKIE_AGE, as before: no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = True
+# django-axes throttles failed sign-ins (below); allauth's own per-address counters would
+# lock people out a second time, differently worded.
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+
+# OpenID Connect sign-in (accounts/oidc_config.py explains OIDC_PROVIDERS; accounts/sso.py
+# checks what allauth leaves out: the ID token's signature and nonce). The redirect URI to
+# register at a provider is <SITE_URL>/accounts/oidc/<id>/login/callback/.
+OIDC_PROVIDERS = parse_providers(env.str("OIDC_PROVIDERS", default=""))
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": allauth_apps(OIDC_PROVIDERS)}
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# A second factor for password accounts (django-allauth's MFA, under /accounts/2fa/):
+# an authenticator app (TOTP), passkeys or security keys (WebAuthn), and recovery codes.
+# MFA_REQUIRED makes everyone with a password set one up (a team can require it of its
+# members: Team.require_mfa); people who sign in through OpenID Connect are exempt, their
+# identity provider asks for its own second factor.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Keel"
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=False)
+# WebAuthn needs a secure origin: https, or http://localhost in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# SSO_ONLY: password sign-in is off, except for the staff accounts listed in
+# SSO_BREAK_GLASS_EMAILS (for when the identity provider is down).
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_EMAILS = [e.strip().lower() for e in env.list("SSO_BREAK_GLASS_EMAILS", default=[])]
+if SSO_ONLY and not OIDC_PROVIDERS:
+    raise ImproperlyConfigured("SSO_ONLY=true needs at least one provider in OIDC_PROVIDERS.")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -359,6 +418,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Content-Security-Policy (django-csp): our own scripts and styles only, no inline script or
 # style anywhere; the live room's WebSocket is same-origin ('self' covers ws: and wss:).
 # Swagger UI at /api/docs/ loosens style-src for itself (keel/urls.py).
+_provider_origins = sorted({"/".join(p["issuer"].split("/")[:3]) for p in OIDC_PROVIDERS})
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -369,7 +429,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # Signing in and out through an identity provider: a form posted here is answered
+        # with a redirect to the provider, which form-action governs too.
+        "form-action": [SELF, *_provider_origins],
         "frame-ancestors": [NONE],
     }
 }

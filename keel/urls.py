@@ -30,6 +30,7 @@ urlpatterns = [
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("accounts.allauth_urls")),
     path("api/v1/", include("incidents.postmortems.api_urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -38,6 +38,8 @@ from incidents.paging.models import (
 )
 from incidents.paging.serializers import replace_steps
 
+from .accounts.mfa_authz_rows import rows as mfa_rows
+from .accounts.sso_authz_rows import rows as sso_rows
 from .alerts.authz_rows import rows as alert_rows
 from .audit.authz_rows import rows as audit_rows
 from .helpers import PASSWORD, Cast, declare
@@ -1450,3 +1452,5 @@ ENDPOINTS += phone_rows(Endpoint, globals())
 ENDPOINTS += push_rows(Endpoint, globals())
 ENDPOINTS += import_rows(Endpoint, globals())
 ENDPOINTS += audit_rows(Endpoint, globals())
+ENDPOINTS += sso_rows(Endpoint, globals())
+ENDPOINTS += mfa_rows(Endpoint, globals())

@@ -77,6 +77,7 @@ FILL = {
     "integration_id": "one",
     "window_id": "one",
     "token": "one",
+    "provider_id": "one",  # no such provider: the sign-in steps are not pages of their own
 }
 
 
