@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -68,6 +69,9 @@ def world(cast) -> dict[type, Any]:
             service=service, policy=EscalationPolicy.objects.create(name="Day", team=cast.team)
         ),
         ReminderIntervals: ReminderIntervals.objects.create(team=cast.team, sev1=15),
+        Authenticator: Authenticator.objects.create(
+            user=cast.responder, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+        ),
     }
 
 
@@ -123,6 +127,8 @@ def cases(cast, objects) -> dict[type, tuple[str, dict | None, dict | None, str]
                         {"policy": objects[EscalationPolicy].pk}, "escalation_policy"),
         ReminderIntervals: ("reminder_intervals", {"team": cast.other_team.pk, "sev1": 10},
                             {"sev2": 45}, "sev2"),
+        # Seen and removed only (a lost phone); nobody but its owner writes a factor.
+        Authenticator: ("mfa_authenticator", None, None, "type"),
     }  # fmt: skip
 
 
