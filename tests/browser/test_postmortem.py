@@ -162,7 +162,7 @@ def test_resolve_write_review_publish_and_export_in_the_browser(asgi_server, new
     mark = page.locator('[data-check-for="summary"] mark.finding')
     mark.wait_for()
     assert "Try:" in mark.get_attribute("title")
-    page.get_by_text("All changes saved (version 2).").wait_for()
+    page.get_by_text("All changes saved (version 2).").wait_for(timeout=30_000)  # a busy machine
     summary.fill("The pool did not scale: its size is fixed in the config.")
     page.locator('[data-check-for="summary"] .pm-annotated').wait_for(state="detached")
     page.get_by_text("All changes saved (version 3).").wait_for()
