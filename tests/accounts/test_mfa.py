@@ -158,3 +158,14 @@ def test_odd_codes_are_refused_with_a_message_not_an_error(code):
         setup = Client()
         sign_in(setup, "ana@example.com")
     assert secret
+
+
+def test_someone_without_a_password_is_told_their_provider_asks_for_the_second_factor():
+    sam = make_user("sam@example.com")
+    sam.set_unusable_password()  # as an account made at a provider sign-in is
+    sam.save()
+    browser = Client()
+    browser.force_login(sam)
+    page = browser.get("/accounts/profile/").content.decode()
+    assert "You sign in through your identity provider" in page
+    assert "Change password" not in page and "Set up two-factor" not in page

@@ -1,6 +1,6 @@
 """In Chromium, with its DevTools virtual authenticator (WebAuthn.addVirtualAuthenticator):
-someone adds a passkey as their second factor, and Keel stores the credential the
-authenticator made. WebAuthn refuses IP addresses as relying-party ids, so the page
+someone adds a passkey as their second factor, signs out, and signs in again with their
+password and the passkey. WebAuthn refuses IP addresses as relying-party ids, so the page
 is opened at http://localhost (a secure context, allowed while DEBUG is on)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def password_sign_in(page, base: str, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_add_a_passkey_in_chromium(asgi_server, new_page):
+def test_add_a_passkey_then_sign_in_with_it(asgi_server, new_page):
     base = asgi_server.replace("127.0.0.1", "localhost")
     make_user("ana@example.com")
     page = new_page()
@@ -36,8 +36,6 @@ def test_add_a_passkey_in_chromium(asgi_server, new_page):
     page.goto(f"{base}/accounts/2fa/webauthn/add/")
     page.get_by_label("Password").fill(PASSWORD)  # allauth asks again before a change
     page.get_by_role("button", name="Confirm").click()
-    page.get_by_label("Name").wait_for()
-    page.goto(f"{base}/accounts/2fa/webauthn/add/")  # its own address, as a person sees it
     page.get_by_label("Name").fill("Laptop")
     page.wait_for_load_state("load")  # allauth's WebAuthn script is in place
     page.locator("#mfa_webauthn_add").click()
@@ -49,3 +47,14 @@ def test_add_a_passkey_in_chromium(asgi_server, new_page):
     assert len(made) == 1
     stored = key.data["credential"]["id"]
     assert made[0]["credentialId"].rstrip("=").replace("+", "-").replace("/", "_") == stored
+
+    page.get_by_role("button", name="Log out").first.click()
+    page.wait_for_url(lambda url: "/accounts/login/" in url)
+    password_sign_in(page, base, "ana@example.com")
+    page.wait_for_url(lambda url: "/accounts/2fa/authenticate/" in url)
+    page.get_by_role("button", name="Use a security key").click()
+    page.get_by_role("heading", name="Incidents").wait_for()
+    assert page.url == f"{base}/incidents/"
+    assert (
+        devtools.send("WebAuthn.getCredentials", authenticator)["credentials"][0]["signCount"] == 2
+    )
