@@ -15,9 +15,10 @@ from .tracked import object_types
 class AuditFilter(django_filters.FilterSet):
     object_type = django_filters.ChoiceFilter(
         choices=lambda: [(name, name.replace("_", " ")) for name in object_types()],
+        empty_label="Any kind of object",
         help_text="What kind of object changed (user, team, schedule, ...).",
     )
-    action = django_filters.ChoiceFilter(choices=Action.choices)
+    action = django_filters.ChoiceFilter(choices=Action.choices, empty_label="Any action")
     actor = django_filters.CharFilter(
         field_name="actor", lookup_expr="icontains", max_length=254,
         help_text="Part of the email of who did it ('system', 'anonymous').",

@@ -34,12 +34,11 @@ oncall):
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .fake_api import FakeApi, JsonHandler
 from .grafana_oncall_render import final_shifts
 
 DATA = Path(__file__).parent / "data" / "grafana_oncall"
@@ -53,7 +52,7 @@ def load(name: str) -> dict:
     return json.loads((DATA / name).read_text())
 
 
-class GrafanaOnCallServer:
+class GrafanaOnCallServer(FakeApi):
     def __init__(self, *, mismatch: bool = False, faults: bool = True) -> None:
         self.account = load("account.json")
         self.extra_shifts = load("mismatch.json")["finalShiftsOnlyShifts"] if mismatch else {}
@@ -64,7 +63,7 @@ class GrafanaOnCallServer:
         )
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 url = urlsplit(self.path)
@@ -80,21 +79,7 @@ class GrafanaOnCallServer:
                 base = fake.link_base or f"http://{self.headers['Host']}"
                 return self.answer(*fake.route(url.path, query, base))
 
-            def answer(self, status: int, body: dict, headers: dict | None = None) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args) -> None:  # quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.listen(Handler)
 
     def route(self, path: str, query: dict, base: str) -> tuple[int, dict]:
         parts = path.strip("/").split("/")
@@ -155,11 +140,3 @@ class GrafanaOnCallServer:
             schedule_id, []
         )
         return [s for s in self.account["on_call_shifts"] if s["id"] in ids]
-
-    def __enter__(self) -> GrafanaOnCallServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -30,13 +30,12 @@ comparison after an import must report it.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from .fake_api import FakeApi, JsonHandler
 from .opsgenie_timeline import parse, timeline
 
 DATA = Path(__file__).parent / "data" / "opsgenie"
@@ -53,7 +52,7 @@ def add_months(at: datetime, months: int) -> datetime:
     return at.replace(year=at.year + month // 12, month=month % 12 + 1)
 
 
-class OpsgenieServer:
+class OpsgenieServer(FakeApi):
     def __init__(self, *, mismatch: bool = False, faults: bool = True) -> None:
         self.account = load("account.json")
         self.extra_overrides = load("mismatch.json")["timelineOnlyOverrides"] if mismatch else {}
@@ -62,7 +61,7 @@ class OpsgenieServer:
         self.faults = {"/v2/schedules": 429, "/v2/escalations": 503} if faults else {}
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 url = urlsplit(self.path)
@@ -83,20 +82,9 @@ class OpsgenieServer:
 
             def answer(self, status: int, body: dict, headers: dict | None = None) -> None:
                 body = {**body, "took": 0.012, "requestId": str(uuid.uuid4())}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                super().answer(status, body, headers)
 
-            def log_message(self, format: str, *args) -> None:  # quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.listen(Handler)
 
     def refusal(self, authorization: str) -> tuple[int, dict] | None:
         key = authorization.removeprefix("GenieKey ").strip()
@@ -182,11 +170,3 @@ class OpsgenieServer:
         overrides = overrides + self.extra_overrides.get(schedule_id, [])
         data = timeline(schedule, overrides, start, end)
         return {"data": data, "expandable": ["base", "forwarding", "override"]}
-
-    def __enter__(self) -> OpsgenieServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

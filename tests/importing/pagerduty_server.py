@@ -27,12 +27,11 @@ reference/REST/openapiv3.json) and its REST API v2 guides:
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from .fake_api import FakeApi, JsonHandler
 from .pagerduty_render import final_schedule, parse
 
 DATA = Path(__file__).parent / "data" / "pagerduty"
@@ -49,7 +48,7 @@ def reference(thing: dict, kind: str) -> dict:
     return {"id": thing["id"], "type": f"{kind}_reference", "summary": thing.get("name", "")}
 
 
-class PagerDutyServer:
+class PagerDutyServer(FakeApi):
     def __init__(self, *, mismatch: bool = False, faults: bool = True) -> None:
         self.account = load("account.json")
         self.extra = load("mismatch.json")["final_only_overrides"] if mismatch else {}
@@ -57,7 +56,7 @@ class PagerDutyServer:
         self.faults = {"/schedules": 429, "/escalation_policies": 503} if faults else {}
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 url = urlsplit(self.path)
@@ -73,21 +72,7 @@ class PagerDutyServer:
                     return self.answer(status, {"error": {"message": "Service Unavailable"}})
                 return self.answer(*fake.route(url.path, query))
 
-            def answer(self, status: int, body: dict, headers: dict | None = None) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args) -> None:  # quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.listen(Handler)
 
     def route(self, path: str, query: dict) -> tuple[int, dict]:
         not_found = 404, {"error": {"message": "Not Found", "code": 2100}}
@@ -154,11 +139,3 @@ class PagerDutyServer:
                 "rendered_schedule_entries": entries,
             }
         return 200, {"schedule": answer}
-
-    def __enter__(self) -> PagerDutyServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

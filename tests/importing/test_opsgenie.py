@@ -144,8 +144,8 @@ def test_what_cannot_map_exactly_is_noted_with_what_keel_does_instead(people):
         assert expected in noted
     assert (
         "ben@example.com in schedule platform_schedule (platform): Not a member of team "
-        "Platform in Opsgenie; Keel's schedules take team members only. Added to Platform as "
-        "a responder." in noted
+        "Platform in Opsgenie; Keel's schedules and policies take team members only. Added to "
+        "Platform as a responder." in noted
     )
     assert "both on call" not in noted  # the fixture's rotations never overlap
 

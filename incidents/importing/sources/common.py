@@ -4,7 +4,10 @@ to its team (Keel's schedules and policies take team members only)."""
 
 from __future__ import annotations
 
-from ..document import Note
+from accounts.models import User
+
+from ..document import VERSION, Note
+from .base import Account
 
 DAY = 24 * 60  # minutes
 WEEK = 7 * DAY
@@ -77,3 +80,14 @@ def add_missing_members(
                 "policies take team members only.",
                 f"Added to {team['name']} as a responder.",
             )
+
+
+def account_of(people: list[dict], teams: list[dict], reading: Reading) -> Account:
+    """The read account: its document, its notes, and the people Keel has no account for."""
+    document = {"version": VERSION, "people": people, "teams": teams,
+                "notes": list(reading.notes)}  # fmt: skip
+    emails = [p["email"] for p in people]
+    found = User.objects.filter(email__in=emails).values_list("email", flat=True)
+    known = {e.lower() for e in found}
+    unmatched = sorted(e for e in emails if e not in known)
+    return Account(document=document, notes=list(reading.notes), unmatched_people=unmatched)

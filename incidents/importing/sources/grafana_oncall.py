@@ -34,12 +34,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils.text import slugify
 
-from accounts.models import User
-
 from ..client import SourceClient, SourceError
-from ..document import VERSION, ScheduleShifts, SourceShift
+from ..document import ScheduleShifts, SourceShift
 from .base import Account
-from .common import add_missing_members
+from .common import account_of, add_missing_members
 from .grafana_oncall_mapping import (
     KINDS,
     ROLES,
@@ -304,20 +302,7 @@ class GrafanaOnCallSource:
              "time_zone": u.get("timezone") or ""}
             for u in users
         ]  # fmt: skip
-        document = {
-            "version": VERSION,
-            "people": people,
-            "teams": list(teams.values()),
-            "notes": list(reading.notes),
-        }
-        known = {
-            e.lower()
-            for e in User.objects.filter(email__in=[p["email"] for p in people]).values_list(
-                "email", flat=True
-            )
-        }
-        unmatched = sorted(p["email"] for p in people if p["email"] not in known)
-        return Account(document=document, notes=list(reading.notes), unmatched_people=unmatched)
+        return account_of(people, list(teams.values()), reading)
 
     def oncall(
         self, client: SourceClient, account: Account, *, start: datetime, end: datetime

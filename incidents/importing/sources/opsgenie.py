@@ -32,11 +32,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.utils.text import slugify
 
-from accounts.models import User
-
 from ..client import SourceClient, SourceError
-from ..document import VERSION, ScheduleShifts, SourceShift
+from ..document import ScheduleShifts, SourceShift
 from .base import Account
+from .common import account_of, add_missing_members
 from .opsgenie_mapping import (
     Reading,
     escalation_policy,
@@ -122,20 +121,6 @@ def team_document(team: dict, reading: Reading) -> dict:
     }
 
 
-def add_missing_members(team: dict, emails: list[str], reading: Reading, where: str) -> None:
-    have = {m["email"] for m in team["members"]}
-    for email in emails:
-        if email not in have:
-            team["members"].append({"email": email, "role": "responder"})
-            have.add(email)
-            reading.note(
-                f"{email} in {where}",
-                f"Not a member of team {team['name']} in Opsgenie; Keel's schedules take "
-                "team members only.",
-                f"Added to {team['name']} as a responder.",
-            )
-
-
 def schedule_document(
     client: SourceClient, schedule: dict, team: dict, reading: Reading, now: datetime
 ) -> dict:
@@ -172,7 +157,7 @@ def schedule_document(
             {"user": email, "start": override["startDate"], "end": override["endDate"]}
         )
     people = [e for found in layers for e in found["participants"]] + [o["user"] for o in overrides]
-    add_missing_members(team, people, reading, label)
+    add_missing_members(team, people, reading, label, "Opsgenie")
     ahead = timeline(client, schedule["id"], now, now + timedelta(weeks=WEEKS_AHEAD))
     if overlap := rotations_overlap(ahead):
         first, second, at = overlap
@@ -255,20 +240,7 @@ class OpsgenieSource:
              "time_zone": u.get("timeZone") or ""}
             for u in users
         ]  # fmt: skip
-        document = {
-            "version": VERSION,
-            "people": people,
-            "teams": list(teams.values()),
-            "notes": list(reading.notes),
-        }
-        known = {
-            e.lower()
-            for e in User.objects.filter(email__in=[p["email"] for p in people]).values_list(
-                "email", flat=True
-            )
-        }
-        unmatched = sorted(p["email"] for p in people if p["email"] not in known)
-        return Account(document=document, notes=list(reading.notes), unmatched_people=unmatched)
+        return account_of(people, list(teams.values()), reading)
 
     def oncall(
         self, client: SourceClient, account: Account, *, start: datetime, end: datetime

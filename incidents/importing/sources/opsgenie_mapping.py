@@ -10,14 +10,13 @@ from itertools import combinations, pairwise
 from zoneinfo import ZoneInfo
 
 from ..client import SourceClient
-from ..document import Note
+from . import common
+from .common import DAY, DAY_NAMES, WEEK, clock
+from .common import restrictions as weekly_restrictions
 
 UNITS = {"hourly": "hours", "daily": "days", "weekly": "weeks"}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MINUTES = {"minutes": 1, "hours": 60, "days": 24 * 60}
-DAY = 24 * 60
-WEEK = 7 * DAY
 # Opsgenie integration types Keel has its own receiver for; the rest get the generic hook.
 KINDS = {"Prometheus": "alertmanager", "Grafana": "grafana"}
 
@@ -26,16 +25,14 @@ def parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-class Reading:
-    """What is known while reading one account: users by id, and the notes so far."""
+class Reading(common.Reading):
+    """What is known while reading one account: users by id (Opsgenie's username is the
+    email), escalation names, and the notes so far."""
 
     def __init__(self, users: list[dict]) -> None:
-        self.emails = {u["id"]: u["username"].strip().lower() for u in users}
-        self.notes: list[Note] = []
-        self.schedule_team: dict[str, tuple[dict, str]] = {}  # schedule id -> (team, name)
+        super().__init__({u["id"]: u["username"] for u in users})
         self.escalation_names: dict[str, str] = {}
         self.teams: list[dict] = []  # the document's teams, once read
-        self.taken: dict[str, set[str]] = {}
 
     def email_of(self, recipient: dict) -> str | None:
         """The email of a user recipient (by id, or its username); None for anything else."""
@@ -43,27 +40,6 @@ class Reading:
             return None
         email = self.emails.get(recipient.get("id", "")) or recipient.get("username") or ""
         return email.strip().lower() or None
-
-    def unique(self, kind: str, wanted: str) -> str:
-        """`wanted`, or with a number added when an earlier object of `kind` took it (team
-        slugs and service names are unique across Keel; Opsgenie's names need not give
-        different ones)."""
-        taken = self.taken.setdefault(kind, set())
-        name, number = wanted, 1
-        while name.lower() in taken:
-            number += 1
-            name = f"{wanted}-{number}"
-        taken.add(name.lower())
-        return name
-
-    def note(self, what: str, reason: str, instead: str) -> None:
-        note: Note = {"object": what, "reason": reason, "instead": instead}
-        if note not in self.notes:
-            self.notes.append(note)
-
-
-def clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def restrictions(restriction: dict | None) -> list[dict]:
@@ -77,23 +53,12 @@ def restrictions(restriction: dict | None) -> list[dict]:
         if start == end:  # a window as long as the day: always
             return [{"days": list(DAY_NAMES), "start": "00:00", "end": "24:00"}]
         return [{"days": list(DAY_NAMES), "start": clock(start), "end": clock(end)}]
-    pieces: dict[tuple[int, int], set[int]] = {}
+    windows = []
     for r in restriction.get("restrictions") or []:
         start = WEEKDAYS.index(r["startDay"]) * DAY + r["startHour"] * 60 + r["startMin"]
         end = WEEKDAYS.index(r["endDay"]) * DAY + r["endHour"] * 60 + r["endMin"]
-        if end <= start:
-            end += WEEK
-        while start < end:
-            day_end = (start // DAY + 1) * DAY
-            piece_end = min(end, day_end)
-            key = (start % DAY, piece_end - start // DAY * DAY)
-            pieces.setdefault(key, set()).add(start // DAY % 7)
-            start = piece_end
-    return [
-        {"days": [DAY_NAMES[d] for d in sorted(days)], "start": clock(s),
-         "end": "24:00" if e == DAY else clock(e)}
-        for (s, e), days in sorted(pieces.items())
-    ]  # fmt: skip
+        windows.append((start, end + WEEK if end <= start else end))
+    return weekly_restrictions(windows)
 
 
 def layer(

@@ -28,12 +28,10 @@ from datetime import datetime, timedelta
 
 from django.utils.text import slugify
 
-from accounts.models import User
-
 from ..client import SourceClient, SourceError
-from ..document import VERSION, ScheduleShifts, SourceShift
+from ..document import ScheduleShifts, SourceShift
 from .base import Account
-from .common import Reading, add_missing_members
+from .common import Reading, account_of, add_missing_members
 from .pagerduty_mapping import KINDS, ROLES, escalation_policy, layer, parse
 
 TOOL = "PagerDuty"
@@ -244,18 +242,7 @@ class PagerDutySource:
             for u in users
             if (e := reading.email(u["id"]))
         ]
-        document = {
-            "version": VERSION,
-            "people": people,
-            "teams": list(teams.values()),
-            "notes": list(reading.notes),
-        }
-        emails = [p["email"] for p in people]
-        known = {
-            e.lower() for e in User.objects.filter(email__in=emails).values_list("email", flat=True)
-        }
-        unmatched = sorted(e for e in emails if e not in known)
-        return Account(document=document, notes=list(reading.notes), unmatched_people=unmatched)
+        return account_of(people, list(teams.values()), reading)
 
     def oncall(
         self, client: SourceClient, account: Account, *, start: datetime, end: datetime
