@@ -34,7 +34,7 @@ OPEN_PATHS = (
     "/hooks/",
     "/v2/enqueue",
     "/slack/",
-    "/ack/",
+    "/page/ack/",  # a page's acknowledge link must work whatever the account lacks
     "/manifest.webmanifest",
     "/sw.js",
 )

@@ -169,3 +169,14 @@ def test_someone_without_a_password_is_told_their_provider_asks_for_the_second_f
     page = browser.get("/accounts/profile/").content.decode()
     assert "You sign in through your identity provider" in page
     assert "Change password" not in page and "Set up two-factor" not in page
+
+
+def test_a_page_can_be_acknowledged_before_the_required_second_factor_is_set_up(
+    team_requiring_mfa,
+):
+    member = Client()
+    with time_machine.travel(T0, tick=False):
+        sign_in(member, "ana@example.com")
+        # The signed link itself decides (here: unknown token); no detour to /accounts/2fa/.
+        answer = member.get("/page/ack/not-a-real-token/")
+    assert answer.status_code != 302 or "/accounts/2fa/" not in answer["Location"]
