@@ -1,6 +1,6 @@
 """The incident domain: services, incidents, roles on them, and their timelines.
 
-Incident, RoleAssignment and TimelineEvent rows are written only by incidents/lifecycle.py.
+Incident, RoleAssignment and TimelineEvent rows are written only by incidents/lifecycle/.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@
 - Acknowledge (PagerDuty) acknowledges a triggered incident. Acknowledge or resolve for a
   key with no firing alert is accepted and dropped, as PagerDuty does.
 
-Incidents change only through incidents/lifecycle.py. Concurrent deliveries of one new key
+Incidents change only through incidents/lifecycle/. Concurrent deliveries of one new key
 race on the unique constraint over firing alerts; the loser retries and counts on the
 winner's row, so one key never makes two alerts or two incidents. Rows are locked in the
 one order of incidents/locking.py (alert, integration, ref counter, incident), and a

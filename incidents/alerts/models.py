@@ -2,7 +2,7 @@
 windows (a service whose alerts should open no incident for a while).
 
 Alert and MaintenanceWindow rows are written by this app (ingest.py, api.py, pages.py);
-incidents only ever change through incidents/lifecycle.py.
+incidents only ever change through incidents/lifecycle/.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from incidents import lifecycle
 from incidents.models import Incident
 
 from . import blocks
-from .commands import link_instructions, person_for, refused
 from .models import RESPONSE_URL_LIFETIME, ChatChannel, ChatThread
+from .replies import link_instructions, person_for, refused
 from .tasks import respond
 
 log = logging.getLogger(__name__)

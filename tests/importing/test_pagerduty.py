@@ -17,7 +17,7 @@ from incidents.importing.client import SourceError
 from incidents.importing.run import client_for, run_import
 from incidents.importing.sources.common import Reading
 from incidents.importing.sources.pagerduty import SOURCE
-from incidents.importing.sources.pagerduty_mapping import layer
+from incidents.importing.sources.pagerduty_mapping import escalation_policy, layer
 from incidents.oncall.models import Schedule
 from incidents.paging.models import EscalationPolicy
 from tests.helpers import make_user
@@ -260,3 +260,17 @@ def test_staff_move_a_pagerduty_account_in_from_the_import_page(people):
     page = done.content.decode()
     assert "No difference in 2 schedule" in page
     assert "/v2/enqueue" in page
+
+
+def test_a_rule_that_escalates_at_once_keeps_its_policy_with_a_one_minute_step():
+    reading = Reading({"U1": "ana@example.com"})
+    data = {
+        "id": "P1", "name": "Fast", "num_loops": 1,
+        "escalation_rules": [{"escalation_delay_in_minutes": 0,
+                              "targets": [{"id": "U1", "type": "user_reference"}]}],
+    }  # fmt: skip
+    policy = escalation_policy(data, {"slug": "t"}, reading)
+    assert policy["steps"] == [{"delay_minutes": 1, "targets": [{"user": "ana@example.com"}]}]
+    assert (
+        reading.notes[0]["reason"] == "It escalates after 0 minutes; Keel waits at least a minute."
+    )

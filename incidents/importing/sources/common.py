@@ -4,9 +4,11 @@ to its team (Keel's schedules and policies take team members only)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from accounts.models import User
 
-from ..document import VERSION, Note
+from ..document import VERSION, Note, ScheduleShifts, SourceShift
 from .base import Account
 
 DAY = 24 * 60  # minutes
@@ -36,6 +38,18 @@ class Reading:
             number += 1
             name = f"{wanted}-{number}"
         taken.add(name.lower())
+        return name
+
+    def service_name(self, wanted: str, label: str, what: str) -> str:
+        """`wanted`, made unique among the services (Keel's service names are), noted
+        when it had to change; `what` is what the source calls the thing named."""
+        name = self.unique("service", wanted)
+        if name != wanted:
+            self.note(
+                label,
+                f"Another {what} has the same name, and Keel's service names are unique.",
+                f"The service is named {name}.",
+            )
         return name
 
     def note(self, what: str, reason: str, instead: str) -> None:
@@ -91,3 +105,16 @@ def account_of(people: list[dict], teams: list[dict], reading: Reading) -> Accou
     known = {e.lower() for e in found}
     unmatched = sorted(e for e in emails if e not in known)
     return Account(document=document, notes=list(reading.notes), unmatched_people=unmatched)
+
+
+def imported_oncall(
+    account: Account, tool: str, shifts_of: Callable[[str], list[SourceShift]]
+) -> list[ScheduleShifts]:
+    """The source's own on-call for each imported schedule, `shifts_of` the schedule's id at
+    the source (its `source` without the "<tool>:")."""
+    return [
+        {"schedule": schedule["name"], "team": team["slug"], "source": schedule["source"],
+         "shifts": shifts_of(schedule["source"].removeprefix(f"{tool}:"))}
+        for team in account.document["teams"]
+        for schedule in team["schedules"]
+    ]  # fmt: skip

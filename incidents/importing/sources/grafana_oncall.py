@@ -37,7 +37,7 @@ from django.utils.text import slugify
 from ..client import SourceClient, SourceError
 from ..document import ScheduleShifts, SourceShift
 from .base import Account
-from .common import account_of, add_missing_members
+from .common import account_of, add_missing_members, imported_oncall
 from .grafana_oncall_mapping import (
     KINDS,
     ROLES,
@@ -205,13 +205,7 @@ def services_of(
                 f"Keel has no receiver for OnCall's {integration.get('type')} integration.",
                 "A generic JSON integration: point the sender at its URL and key.",
             )
-        name = reading.unique("service", integration["name"])
-        if name != integration["name"]:
-            reading.note(
-                label,
-                "Another integration has the same name, and Keel's service names are unique.",
-                f"The service is named {name}.",
-            )
+        name = reading.service_name(integration["name"], label, "integration")
         team["services"].append(
             {"name": name, "source": f"grafana-oncall:{integration['id']}",
              "description": f"Imported from the Grafana OnCall {integration.get('type')} "
@@ -308,16 +302,9 @@ class GrafanaOnCallSource:
         self, client: SourceClient, account: Account, *, start: datetime, end: datetime
     ) -> list[ScheduleShifts]:
         """OnCall's own final shifts of each imported schedule."""
-        found: list[ScheduleShifts] = []
-        for team in account.document["teams"]:
-            for schedule in team["schedules"]:
-                schedule_id = schedule["source"].removeprefix("grafana-oncall:")
-                found.append(
-                    {"schedule": schedule["name"], "team": team["slug"],
-                     "source": schedule["source"],
-                     "shifts": final_shifts(client, schedule_id, start, end)}
-                )  # fmt: skip
-        return found
+        return imported_oncall(
+            account, self.name, lambda schedule_id: final_shifts(client, schedule_id, start, end)
+        )
 
 
 SOURCE = GrafanaOnCallSource()

@@ -35,7 +35,7 @@ from django.utils.text import slugify
 from ..client import SourceClient, SourceError
 from ..document import ScheduleShifts, SourceShift
 from .base import Account
-from .common import account_of, add_missing_members
+from .common import account_of, add_missing_members, imported_oncall
 from .opsgenie_mapping import (
     Reading,
     escalation_policy,
@@ -246,16 +246,11 @@ class OpsgenieSource:
         self, client: SourceClient, account: Account, *, start: datetime, end: datetime
     ) -> list[ScheduleShifts]:
         """Opsgenie's own final timeline (overrides applied) of each imported schedule."""
-        found: list[ScheduleShifts] = []
-        for team in account.document["teams"]:
-            for schedule in team["schedules"]:
-                schedule_id = schedule["source"].removeprefix("opsgenie:")
-                data = timeline(client, schedule_id, start, end)
-                found.append(
-                    {"schedule": schedule["name"], "team": team["slug"],
-                     "source": schedule["source"], "shifts": shifts_of(data, start, end)}
-                )  # fmt: skip
-        return found
+        return imported_oncall(
+            account,
+            self.name,
+            lambda schedule_id: shifts_of(timeline(client, schedule_id, start, end), start, end),
+        )
 
 
 SOURCE = OpsgenieSource()

@@ -276,13 +276,7 @@ def services_of(
                 f"Keel has no receiver for Opsgenie's {integration.get('type')} integration.",
                 "A generic JSON integration: point the sender at its URL and key.",
             )
-        name = reading.unique("service", integration["name"])
-        if name != integration["name"]:
-            reading.note(
-                label,
-                "Another integration has the same name, and Keel's service names are unique.",
-                f"The service is named {name}.",
-            )
+        name = reading.service_name(integration["name"], label, "integration")
         service = {
             "name": name,
             "source": f"opsgenie:{integration['id']}",

@@ -31,7 +31,7 @@ from django.utils.text import slugify
 from ..client import SourceClient, SourceError
 from ..document import ScheduleShifts, SourceShift
 from .base import Account
-from .common import Reading, account_of, add_missing_members
+from .common import Reading, account_of, add_missing_members, imported_oncall
 from .pagerduty_mapping import KINDS, ROLES, escalation_policy, layer, parse
 
 TOOL = "PagerDuty"
@@ -156,13 +156,7 @@ def services_of(
             integrations.append(
                 {"kind": kind, "name": name[:100], "source": f"pagerduty:{integration['id']}"}
             )
-        name = reading.unique("service", service["name"])
-        if name != service["name"]:
-            reading.note(
-                label,
-                "Another service has the same name, and Keel's service names are unique.",
-                f"The service is named {name}.",
-            )
+        name = reading.service_name(service["name"], label, "service")
         document = {
             "name": name,
             "source": f"pagerduty:{service['id']}",
@@ -250,16 +244,11 @@ class PagerDutySource:
         """PagerDuty's rendered final schedule of each imported schedule."""
         users = pages(client, "users", "users")
         reading = Reading({u["id"]: u.get("email") or "" for u in users})
-        found: list[ScheduleShifts] = []
-        for team in account.document["teams"]:
-            for schedule in team["schedules"]:
-                schedule_id = schedule["source"].removeprefix("pagerduty:")
-                found.append(
-                    {"schedule": schedule["name"], "team": team["slug"],
-                     "source": schedule["source"],
-                     "shifts": final_entries(client, schedule_id, start, end, reading)}
-                )  # fmt: skip
-        return found
+        return imported_oncall(
+            account,
+            self.name,
+            lambda schedule_id: final_entries(client, schedule_id, start, end, reading),
+        )
 
 
 SOURCE = PagerDutySource()

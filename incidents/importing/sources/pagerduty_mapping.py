@@ -134,9 +134,15 @@ def escalation_policy(data: dict, team: dict, reading: Reading) -> dict:
                     f"It pages a {kind or 'target'} Keel cannot match.",
                     "That target is left out.",
                 )
+        delay = rule.get("escalation_delay_in_minutes") or 0
+        if delay < 1:
+            reading.note(
+                f"{label} rule {index}",
+                f"It escalates after {delay} minutes; Keel waits at least a minute.",
+                "Its step waits 1 minute.",
+            )
         if targets:
-            steps.append({"delay_minutes": rule.get("escalation_delay_in_minutes") or 0,
-                          "targets": targets})  # fmt: skip
+            steps.append({"delay_minutes": max(delay, 1), "targets": targets})
     if data.get("on_call_handoff_notifications") == "always":
         reading.note(
             label,
